@@ -1,0 +1,29 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+
+.PHONY: demo test benchmarks clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip==26.3 wheel setuptools
+
+# Reinstall only when the package definition or the lock changes.
+$(STAMP): setup.py requirements.lock | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/python -m ad_tf.bin.demo --root_dir=runs/demo --gin_file=gin/darkroom_small.gin
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q tests
+
+benchmarks: $(STAMP)
+	$(VENV)/bin/python benchmarks/env_throughput.py
+
+clean:
+	rm -rf $(VENV) runs

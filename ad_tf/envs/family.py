@@ -1,0 +1,97 @@
+"""An environment family: a task space with train/test splits, an oracle, and both
+implementations (a tf_agents PyEnvironment per task, a batched TF environment for many)."""
+
+import abc
+from typing import Dict, List, Optional
+
+import numpy as np
+from tf_agents.environments import py_environment
+
+from ad_tf.envs import batched_environment
+from ad_tf.envs import counter_random
+
+Task = Dict[str, np.ndarray]
+SPLITS = ('train', 'test')
+# Salt of the hash that orders a finite task space into its train and test parts.
+_SPLIT_SALT = 20221025
+
+
+class EnvironmentFamily(abc.ABC):
+  """Everything the pipeline needs to know about one environment."""
+
+  name: str
+  episode_length: int
+  num_actions: int
+
+  @abc.abstractmethod
+  def validate_task(self, task: Task) -> Task:
+    """The task with canonical dtypes, or one ValueError saying what is allowed."""
+
+  @abc.abstractmethod
+  def oracle_return(self, task: Task) -> float:
+    """The exact best expected return of one episode of `task`."""
+
+  @abc.abstractmethod
+  def sample(self, split: str, num: int, rng: np.random.Generator) -> List[Task]:
+    """`num` tasks from `split` (already validated by the caller)."""
+
+  @abc.abstractmethod
+  def py_environment(self, task: Task, seed: int) -> py_environment.PyEnvironment:
+    """One tf_agents PyEnvironment running `task`."""
+
+  @abc.abstractmethod
+  def batched(self) -> batched_environment.BatchedEnvironment:
+    """The batched TF-native twin of `py_environment`."""
+
+
+class FiniteTaskFamily(EnvironmentFamily):
+  """A family with finitely many tasks, split deterministically into disjoint train/test parts.
+
+  The test split is the `test_fraction` of tasks with the smallest salted hash of their index:
+  scattered over the task space, independent of library versions, and the same on every run.
+  """
+
+  test_fraction: float = 0.25
+
+  @abc.abstractmethod
+  def all_tasks(self) -> List[Task]:
+    """Every task of the family, in a fixed order."""
+
+  def split_tasks(self, split: str) -> List[Task]:
+    tasks = self.all_tasks()
+    num_test = int(np.ceil(self.test_fraction * len(tasks)))
+    order = np.argsort(counter_random.hash_np(_SPLIT_SALT, np.arange(len(tasks)), 0),
+                       kind='stable')
+    chosen = order[:num_test] if split == 'test' else order[num_test:]
+    return [tasks[i] for i in np.sort(chosen)]
+
+  def sample(self, split: str, num: int, rng: np.random.Generator) -> List[Task]:
+    """Balanced sampling: passes over shuffled copies of the split, so every task of the split
+    appears floor(num / n) or ceil(num / n) times."""
+    pool = self.split_tasks(split)
+    picks = []
+    while len(picks) < num:
+      picks.extend(rng.permutation(len(pool)).tolist())
+    return [pool[i] for i in picks[:num]]
+
+
+def check_split(name: str, split: str) -> None:
+  if split not in SPLITS:
+    raise ValueError(f'{name}: unknown split {split!r}; allowed splits are {SPLITS}.')
+
+
+def resolve_seed(seed: Optional[int]) -> int:
+  """`seed`, or a fresh one from OS entropy when None."""
+  if seed is None:
+    return int(np.random.SeedSequence().entropy % 2**32)
+  return int(seed)
+
+
+def check_action(env_name: str, action, num_actions: int, actions_help: str) -> int:
+  """The action as an int, or one ValueError naming the allowed actions."""
+  value = np.asarray(action)
+  if (value.shape != () or not np.issubdtype(value.dtype, np.integer)
+      or not 0 <= int(value) < num_actions):
+    raise ValueError(f'{env_name}: action {action!r} is not allowed; an action is one integer '
+                     f'in 0..{num_actions - 1} ({actions_help}).')
+  return int(value)

@@ -1,0 +1,63 @@
+"""The environment registry: names, splits, sampling, errors."""
+
+import numpy as np
+import pytest
+
+import ad_tf.envs
+
+
+def as_keys(tasks):
+  return {tuple(np.concatenate([np.ravel(v) for v in t.values()]).tolist()) for t in tasks}
+
+
+def test_known_names():
+  assert set(ad_tf.envs.ENV_NAMES) == {'darkroom', 'darkroom_hard', 'key_to_door', 'bandit'}
+
+
+def test_unknown_name_is_one_clear_error():
+  for call in (lambda: ad_tf.envs.load('darkroomm', {'goal': [0, 0]}),
+               lambda: ad_tf.envs.sample_tasks('cartpole', 'train', 1, 0),
+               lambda: ad_tf.envs.load_batched('nope')):
+    with pytest.raises(ValueError, match=r"Unknown environment .* known environments are"):
+      call()
+
+
+def test_unknown_split_is_one_clear_error():
+  with pytest.raises(ValueError, match="unknown split 'valid'"):
+    ad_tf.envs.sample_tasks('darkroom', 'valid', 3, 0)
+
+
+@pytest.mark.parametrize('name, size', [('darkroom', 81), ('darkroom_hard', 289),
+                                        ('key_to_door', 6561)])
+def test_finite_splits_are_disjoint_complete_and_hold_out_a_fifth(name, size):
+  family = ad_tf.envs.get_family(name)
+  train, test = as_keys(family.split_tasks('train')), as_keys(family.split_tasks('test'))
+  assert not train & test
+  assert len(train) + len(test) == size
+  assert len(test) >= 0.2 * size
+  assert as_keys(family.split_tasks('test')) == test  # Deterministic.
+
+
+def test_darkroom_test_goals_are_scattered_over_the_room():
+  test = np.array([t['goal'] for t in ad_tf.envs.get_family('darkroom').split_tasks('test')])
+  assert len(set(test[:, 0])) >= 6 and len(set(test[:, 1])) >= 6
+
+
+def test_sampling_is_deterministic_within_the_split_and_balanced():
+  a = ad_tf.envs.sample_tasks('darkroom', 'train', 130, seed=3)
+  b = ad_tf.envs.sample_tasks('darkroom', 'train', 130, seed=3)
+  c = ad_tf.envs.sample_tasks('darkroom', 'train', 130, seed=4)
+  assert [t['goal'].tolist() for t in a] == [t['goal'].tolist() for t in b]
+  assert [t['goal'].tolist() for t in a] != [t['goal'].tolist() for t in c]
+  train = as_keys(ad_tf.envs.get_family('darkroom').split_tasks('train'))
+  assert as_keys(a) == train  # 130 samples over 60 train goals: every goal appears.
+  counts = np.unique([tuple(t['goal']) for t in a], axis=0, return_counts=True)[1]
+  assert counts.min() >= 2 and counts.max() <= 3
+
+
+def test_stack_tasks_batches_validated_tasks():
+  stacked = ad_tf.envs.stack_tasks('key_to_door', [{'key': [1, 2], 'door': [3, 4]},
+                                                   {'key': [0, 0], 'door': [8, 8]}])
+  assert stacked['key'].shape == (2, 2) and stacked['key'].dtype == np.int32
+  with pytest.raises(ValueError, match='outside the 9x9 grid'):
+    ad_tf.envs.stack_tasks('key_to_door', [{'key': [1, 2], 'door': [3, 9]}])
