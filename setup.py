@@ -18,6 +18,8 @@ INSTALL_REQUIRES = [
     'absl-py==2.5.1',
     'tensorflow-serving-api==2.15.1',
     'matplotlib==3.11.2',
+    # tensorflow-datasets needs it to report a missing prepared dataset, but does not declare it.
+    'importlib_resources==7.1.0',
 ]
 
 setuptools.setup(
@@ -25,8 +27,10 @@ setuptools.setup(
     version='0.1.0',
     description='Algorithm Distillation (in-context RL) on TF-Agents, TFDS/RLDS and TF Serving.',
     python_requires='>=3.11,<3.12',
-    packages=setuptools.find_packages(include=['ad_tf', 'ad_tf.*', 'datasets', 'datasets.*',
-                                               'serving', 'serving.*']),
+    # `datasets/` is installed as `ad_tf_datasets`, so it never shadows HuggingFace `datasets`.
+    packages=(setuptools.find_packages(include=['ad_tf', 'ad_tf.*', 'serving', 'serving.*'])
+              + ['ad_tf_datasets', 'ad_tf_datasets.ad_histories']),
+    package_dir={'ad_tf_datasets': 'datasets'},
     install_requires=INSTALL_REQUIRES,
     extras_require={'test': ['pytest==9.2.0', 'portpicker==1.6.0']},
 )

@@ -29,6 +29,8 @@ class BatchedEnvironment(abc.ABC):
   #: Shape of one observation (without the batch dimension).
   observation_shape: Tuple[int, ...]
   observation_dtype: tf.DType = tf.int32
+  #: Side of the square grid, or None for environments without positions (the bandit).
+  grid_size = None
 
   @abc.abstractmethod
   def task_state(self, tasks: Mapping[str, tf.Tensor]) -> State:

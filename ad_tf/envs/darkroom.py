@@ -67,6 +67,7 @@ class BatchedDarkRoom(batched_environment.BatchedEnvironment):
 
   def __init__(self, size: int, episode_length: int, reward_once: bool, name: str):
     self.name = name
+    self.grid_size = size
     self._size = size
     self.episode_length = episode_length
     self._reward_once = reward_once

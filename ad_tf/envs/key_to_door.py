@@ -84,6 +84,7 @@ class BatchedKeyToDoor(batched_environment.BatchedEnvironment):
 
   def __init__(self, size: int, episode_length: int, name: str):
     self.name = name
+    self.grid_size = size
     self._size = size
     self.episode_length = episode_length
 

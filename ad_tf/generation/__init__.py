@@ -1,0 +1,1 @@
+"""Step 1 of Algorithm Distillation: source agents write the `ad_histories` dataset."""

@@ -1,0 +1,213 @@
+"""Runs the source algorithm on sampled training tasks and writes `ad_histories/<config>`."""
+
+import json
+import os
+import queue
+import threading
+import time
+from typing import Callable, Optional
+
+from absl import logging
+import gin
+import numpy as np
+import tensorflow as tf
+
+import ad_tf.envs
+from ad_tf.envs import counter_random
+from ad_tf.generation import rlds_episodes
+from ad_tf.generation import sharded_writer
+from ad_tf.sources import ppo
+from ad_tf_datasets.ad_histories import ad_histories
+from tensorflow_datasets.rlds import rlds_base
+
+# Salt of the hash that gives each task its own seed.
+_TASK_SEED_SALT = 1
+
+
+class GenerationError(ValueError):
+  """Bad input to generation, raised before any work is done."""
+
+
+def dataset_dir(root_dir: str, config_name: str) -> str:
+  """Where `ad_histories/<config_name>` lives under an experiment's root_dir."""
+  return os.path.join(root_dir, 'tfds', 'ad_histories', config_name,
+                      str(ad_histories.AdHistories.VERSION))
+
+
+def task_seed(seed: int, task_index: int) -> int:
+  return int(counter_random.hash_np(seed, task_index, _TASK_SEED_SALT) % 2**31)
+
+
+@gin.configurable
+def generate(
+    root_dir: str,
+    task_shard: int = 0,
+    num_task_shards: int = 1,
+    # Environment
+    env_name: str = 'darkroom',
+    # Dataset
+    num_tasks: int = 100,
+    seed: int = 0,
+    subsample_every: int = 1,
+    expert: bool = False,
+    expert_episodes: int = 10,
+    # Source agent
+    source_factory: Callable = ppo.PpoSource) -> Optional[str]:
+  """Writes the learning histories of `num_tasks` training tasks into root_dir/tfds.
+
+  Re-running with the same arguments resumes: finished tasks are skipped, and the result is
+  identical to an uninterrupted run. `task_shard`/`num_task_shards` split the tasks between
+  processes (task i belongs to shard i mod n); the last process to finish makes the dataset
+  loadable.
+
+  Args:
+    root_dir: the experiment directory; the dataset goes to root_dir/tfds/ad_histories/.
+    task_shard: which part of the tasks this process generates.
+    num_task_shards: into how many parts the tasks are split.
+    env_name: environment, one of `ad_tf.envs.ENV_NAMES`.
+    num_tasks: training tasks, sampled from the train split (balanced over it).
+    seed: seeds task sampling and every task's source run.
+    subsample_every: keep every k-th episode of each history (paper, Appendix I).
+    expert: write `<env>_expert`: only the last `expert_episodes` of each history (ED baseline).
+    expert_episodes: episodes of the converged policy kept per history when `expert`.
+    source_factory: builds the source algorithm for `env_name`.
+
+  Returns:
+    The dataset's version directory if the dataset is complete, else None (other shards pending).
+  """
+  _check_arguments(root_dir, task_shard, num_task_shards, env_name, num_tasks,
+                   subsample_every, expert_episodes)
+  config_name = env_name + (ad_histories.EXPERT_SUFFIX if expert else '')
+  version_dir = dataset_dir(root_dir, config_name)
+  source = source_factory(env_name=env_name)
+  generation = {
+      'dataset_config': config_name, 'env_name': env_name, 'num_tasks': num_tasks,
+      'seed': seed, 'subsample_every': subsample_every, 'expert': expert,
+      'expert_episodes': expert_episodes if expert else None, 'source': source.name,
+      'source_hyperparameters': source.hyperparameters,
+  }
+  _claim_or_check(version_dir, generation)
+  if os.path.exists(os.path.join(version_dir, 'dataset_info.json')):
+    logging.info('ad_histories/%s is already complete in %s.', config_name, version_dir)
+    return version_dir
+
+  tasks = ad_tf.envs.sample_tasks(env_name, 'train', num_tasks, seed)
+  builder = ad_histories.AdHistories(config=config_name, data_dir=os.path.join(root_dir, 'tfds'))
+  info = rlds_base.build_info(
+      ad_histories.dataset_config(config_name, _description(generation, source)), builder,
+      ds_metadata={'generation': generation})
+  writer = sharded_writer.ShardedWriter(info, version_dir, num_shards=num_tasks)
+  todo = [i for i in range(num_tasks) if i % num_task_shards == task_shard
+          and not writer.is_done(i)]
+  logging.info('ad_histories/%s: %d of %d tasks to generate in this shard (%d already done).',
+               config_name, len(todo), num_tasks, writer.num_done())
+  _run_tasks(todo, tasks, source, writer, generation)
+  if writer.finalize():
+    logging.info('ad_histories/%s complete: %s', config_name, version_dir)
+    return version_dir
+  logging.info('This shard is done; %d of %d tasks written so far.', writer.num_done(), num_tasks)
+  return None
+
+
+def _run_tasks(todo, tasks, source, writer, generation) -> None:
+  """Runs the source task by task while a writer thread serializes the previous task."""
+  pending = queue.Queue(maxsize=1)  # At most one task's histories wait: memory stays flat.
+  failure = []
+
+  def write_loop():
+    while (item := pending.get()) is not None:
+      if not failure:
+        try:
+          writer.write_shard(item[0], item[1])
+        except Exception as error:  # pylint: disable=broad-except
+          failure.append(error)
+
+  thread = threading.Thread(target=write_loop, daemon=True)
+  thread.start()
+  start, steps = time.time(), 0
+  try:
+    for done, task_index in enumerate(todo, start=1):
+      if failure:
+        break
+      histories, kept = _task_histories(source, tasks[task_index], task_index, generation)
+      pending.put((task_index, rlds_episodes.episodes(
+          histories, kept, task=tasks[task_index], task_index=task_index,
+          seed=task_seed(generation['seed'], task_index), source=source.name,
+          first_history_id=task_index * source.num_actors)))
+      steps += source.env_steps_per_task
+      elapsed = time.time() - start
+      logging.info('task %d/%d done | %.0f env steps/s | ETA %.0f s', done, len(todo),
+                   steps / elapsed, elapsed / done * (len(todo) - done))
+  finally:
+    pending.put(None)
+    thread.join()
+  if failure:
+    raise failure[0]
+
+
+def _task_histories(source, task, task_index, generation):
+  """The source's histories of one task, with the episodes the dataset keeps."""
+  histories = source.learn(task, task_seed(generation['seed'], task_index))
+  kept = np.arange(histories.num_episodes)
+  if generation['expert']:
+    kept = kept[-generation['expert_episodes']:]
+  kept = kept[::generation['subsample_every']]
+  return (type(histories)(histories.observations[:, kept], histories.actions[:, kept],
+                          histories.rewards[:, kept]), kept)
+
+
+def _description(generation, source) -> str:
+  kind = ('the converged policy\'s last {expert_episodes} episodes of each history (ED)'
+          if generation['expert'] else 'whole learning histories, from random to good')
+  return (
+      f'Algorithm Distillation source data for {generation["env_name"]}: '
+      f'{kind.format(**generation)}. Source: {source.name} '
+      f'({json.dumps(source.hyperparameters, sort_keys=True)}) on {generation["num_tasks"]} '
+      f'training tasks x {source.num_actors} actors = '
+      f'{generation["num_tasks"] * source.num_actors} histories, keeping every '
+      f'{generation["subsample_every"]}-th episode; seed {generation["seed"]}. '
+      'Made by ad_tf.bin.generate; one RLDS episode per environment episode.')
+
+
+def _check_arguments(root_dir, task_shard, num_task_shards, env_name, num_tasks,
+                     subsample_every, expert_episodes) -> None:
+  if env_name not in ad_tf.envs.ENV_NAMES:
+    raise GenerationError(f'Unknown env_name {env_name!r} (generate.env_name); known '
+                          f'environments are {ad_tf.envs.ENV_NAMES}.')
+  if not 0 <= task_shard < num_task_shards:
+    raise GenerationError(f'--task_shard={task_shard} must be in 0..{num_task_shards - 1} '
+                          f'for --num_task_shards={num_task_shards}.')
+  for name, value in (('num_tasks', num_tasks), ('subsample_every', subsample_every),
+                      ('expert_episodes', expert_episodes)):
+    if value < 1:
+      raise GenerationError(f'generate.{name} = {value} must be >= 1.')
+  try:
+    os.makedirs(root_dir, exist_ok=True)
+    probe = os.path.join(root_dir, '.write_probe')
+    with open(probe, 'w') as f:
+      f.write('ok')
+    os.remove(probe)
+  except OSError as error:
+    raise GenerationError(f'--root_dir={root_dir} is not writable ({error.strerror}); pass a '
+                          'directory you can write to.') from None
+
+
+def _claim_or_check(version_dir: str, generation: dict) -> None:
+  """Records how this dataset is made, or checks an existing one was made the same way."""
+  path = os.path.join(version_dir, 'generation.json')
+  canonical = json.loads(json.dumps(generation))
+  if os.path.exists(path):
+    with open(path) as f:
+      existing = json.load(f)
+    if existing != canonical:
+      differences = sorted(k for k in set(existing) | set(canonical)
+                           if existing.get(k) != canonical.get(k))
+      raise GenerationError(
+          f'{version_dir} holds a dataset made with a different configuration (differs in: '
+          f'{", ".join(differences)}). Use another --root_dir, or delete that directory to '
+          'regenerate it.')
+    return
+  os.makedirs(version_dir, exist_ok=True)
+  with open(path + '.tmp', 'w') as f:
+    json.dump(canonical, f, indent=1, sort_keys=True)
+  os.replace(path + '.tmp', path)

@@ -1,0 +1,56 @@
+"""Learning histories -> RLDS episodes (plain dicts of numpy arrays), one per environment episode."""
+
+from typing import Dict, Iterator
+
+import numpy as np
+
+from ad_tf.sources import learning_history
+
+
+def episode_steps(observations: np.ndarray, actions: np.ndarray,
+                  rewards: np.ndarray) -> Dict[str, np.ndarray]:
+  """RLDS steps of one time-limited episode of L actions: L + 1 steps.
+
+  Step t holds o_t, a_t and the reward a_t earned; step L holds the final observation, with
+  padding action 0 and reward 0. Episodes end by time limit, so no step is terminal and every
+  discount is 1.
+  """
+  num_steps = len(actions) + 1
+  index = np.arange(num_steps)
+  return {
+      'observation': observations.astype(np.int32),
+      'action': np.append(actions, 0).astype(np.int32),
+      'reward': np.append(rewards, 0).astype(np.float32),
+      'discount': np.ones(num_steps, np.float32),
+      'is_first': index == 0,
+      'is_last': index == num_steps - 1,
+      'is_terminal': np.zeros(num_steps, bool),
+  }
+
+
+def episodes(histories: learning_history.LearningHistories, source_episodes: np.ndarray, *,
+             task: Dict[str, np.ndarray], task_index: int, seed: int, source: str,
+             first_history_id: int) -> Iterator[dict]:
+  """Every episode of every actor's history, in history order then episode order.
+
+  Args:
+    histories: the kept episodes of each actor.
+    source_episodes: [episodes] each kept episode's index in the actor's full stream.
+    task, task_index, seed, source: episode metadata shared by all histories of the task.
+    first_history_id: `history_id` of actor 0; actor a gets first_history_id + a.
+  """
+  for actor in range(histories.num_actors):
+    for index in range(histories.num_episodes):
+      yield {
+          'steps': episode_steps(histories.observations[actor, index],
+                                 histories.actions[actor, index],
+                                 histories.rewards[actor, index]),
+          'history_id': first_history_id + actor,
+          'episode_index': index,
+          'source_episode': int(source_episodes[index]),
+          'task_index': task_index,
+          'task': task,
+          'source': source,
+          'seed': seed,
+          'actor': actor,
+      }

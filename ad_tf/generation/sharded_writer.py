@@ -1,0 +1,93 @@
+"""A TFDS split written as a fixed number of shards, each exactly once and atomically.
+
+Shard i is `ad_histories-train.tfrecord-0000i-of-0000n` in the TFDS layout. It is written under a
+temporary name and renamed only when complete, after a small record of its length, so a crash
+leaves either a whole shard or none. Re-running skips complete shards; separate processes can
+write disjoint shards of one dataset. When every shard exists, `finalize` writes the TFDS metadata
+(dataset_info.json last, atomically), which is what makes the dataset loadable.
+"""
+
+import json
+import os
+from typing import Iterable, List
+
+from tensorflow_datasets.core import example_serializer
+from tensorflow_datasets.core import naming
+from tensorflow_datasets.core import splits as splits_lib
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+SPLIT = 'train'
+_PROGRESS_DIR = 'shard_records'
+
+
+class ShardedWriter:
+  """Writes the 'train' split of one dataset version directory shard by shard."""
+
+  def __init__(self, info: tfds.core.DatasetInfo, version_dir: str, num_shards: int):
+    self._info = info
+    self._version_dir = version_dir
+    self._num_shards = num_shards
+    self._template = naming.ShardedFileTemplate(
+        data_dir=version_dir, dataset_name=info.name, split=SPLIT, filetype_suffix='tfrecord')
+    self._serializer = example_serializer.ExampleSerializer(info.features.get_serialized_info())
+    os.makedirs(os.path.join(version_dir, _PROGRESS_DIR), exist_ok=True)
+
+  def _shard_path(self, shard: int) -> str:
+    return os.fspath(self._template.sharded_filepath(shard_index=shard,
+                                                     num_shards=self._num_shards))
+
+  def _record_path(self, shard: int) -> str:
+    return os.path.join(self._version_dir, _PROGRESS_DIR, f'{shard:05d}.json')
+
+  def is_done(self, shard: int) -> bool:
+    return os.path.exists(self._shard_path(shard)) and os.path.exists(self._record_path(shard))
+
+  def num_done(self) -> int:
+    return sum(self.is_done(shard) for shard in range(self._num_shards))
+
+  def write_shard(self, shard: int, examples: Iterable[dict]) -> int:
+    """Encodes and writes `examples` as shard `shard`; returns the number of examples."""
+    path = self._shard_path(shard)
+    temporary = path + '.tmp'
+    num_examples = num_bytes = 0
+    with tf.io.TFRecordWriter(temporary) as writer:
+      for example in examples:
+        serialized = self._serializer.serialize_example(
+            self._info.features.encode_example(example))
+        writer.write(serialized)
+        num_examples += 1
+        num_bytes += len(serialized)
+    _write_json_atomically(self._record_path(shard),
+                           {'num_examples': num_examples, 'num_bytes': num_bytes})
+    os.replace(temporary, path)
+    return num_examples
+
+  def finalize(self) -> bool:
+    """Writes the TFDS metadata if every shard is done; returns whether the dataset is complete."""
+    if self.num_done() < self._num_shards:
+      return False
+    records = [_read_json(self._record_path(s)) for s in range(self._num_shards)]
+    self._info.set_file_format('tfrecord', override=True)
+    self._info.set_splits(splits_lib.SplitDict([splits_lib.SplitInfo(
+        name=SPLIT, shard_lengths=[r['num_examples'] for r in records],
+        num_bytes=sum(r['num_bytes'] for r in records), filename_template=self._template)]))
+    staging = os.path.join(self._version_dir, '.metadata.tmp')
+    os.makedirs(staging, exist_ok=True)
+    self._info.write_to_directory(staging)
+    names: List[str] = sorted(os.listdir(staging), key=lambda n: n == 'dataset_info.json')
+    for name in names:  # dataset_info.json last: its presence means "complete".
+      os.replace(os.path.join(staging, name), os.path.join(self._version_dir, name))
+    os.rmdir(staging)
+    return True
+
+
+def _write_json_atomically(path: str, value) -> None:
+  with open(path + '.tmp', 'w') as f:
+    json.dump(value, f, indent=1, sort_keys=True)
+  os.replace(path + '.tmp', path)
+
+
+def _read_json(path: str):
+  with open(path) as f:
+    return json.load(f)

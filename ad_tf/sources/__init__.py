@@ -1,0 +1,1 @@
+"""Source RL algorithms whose learning histories Algorithm Distillation learns from."""

@@ -1,0 +1,43 @@
+"""The output of a source algorithm on one task: one learning history per actor."""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class LearningHistories:
+  """Every episode of every actor on one task, in the order they were played.
+
+  Attributes:
+    observations: [actors, episodes, episode_length + 1, *obs_shape]; index t is o_t, the last
+      index the final observation.
+    actions: [actors, episodes, episode_length] int32; a_t taken at o_t.
+    rewards: [actors, episodes, episode_length] float32; the reward a_t earned.
+  """
+
+  observations: np.ndarray
+  actions: np.ndarray
+  rewards: np.ndarray
+
+  @property
+  def num_actors(self) -> int:
+    return self.actions.shape[0]
+
+  @property
+  def num_episodes(self) -> int:
+    return self.actions.shape[1]
+
+  def returns(self) -> np.ndarray:
+    """Episode returns, [actors, episodes]."""
+    return self.rewards.sum(axis=-1)
+
+  def subsample_episodes(self, every: int) -> 'LearningHistories':
+    """Every `every`-th episode of each history, starting with the first (paper, Appendix I)."""
+    return LearningHistories(self.observations[:, ::every], self.actions[:, ::every],
+                             self.rewards[:, ::every])
+
+  def last_episodes(self, count: int) -> 'LearningHistories':
+    """The last `count` episodes of each history (e.g. the converged policy for ED)."""
+    return LearningHistories(self.observations[:, -count:], self.actions[:, -count:],
+                             self.rewards[:, -count:])
