@@ -27,6 +27,7 @@ from tf_agents.trajectories import trajectory
 
 import ad_tf.envs
 from ad_tf.sources import agent_observation
+from ad_tf.sources import agent_reset
 from ad_tf.sources import learning_history
 
 
@@ -78,25 +79,7 @@ class PpoSource:
         num_epochs=num_epochs, use_gae=True, normalize_rewards=normalize_rewards,
         normalize_observations=False, train_step_counter=tf.Variable(0, dtype=tf.int64))
     self._agent.initialize()
-    self._initial_values = [v.numpy() for v in self._agent.variables]
-
-  def _reset_agent(self, seed: int) -> None:
-    """Fresh weights for a new task, drawn from `seed`.
-
-    Each kernel is redrawn uniformly within the bound of its layer's own initial draw (the
-    Glorot limit for hidden layers, the smaller scale of the logits layer); biases,
-    normalizers and counters return to their initial values and optimizer slots to zero.
-    """
-    for index, (variable, initial) in enumerate(zip(self._agent.variables,
-                                                    self._initial_values)):
-      if 'kernel' in variable.name:
-        bound = float(np.abs(initial).max())
-        variable.assign(tf.random.stateless_uniform(
-            initial.shape, seed=[seed, index], minval=-bound, maxval=bound))
-      else:
-        variable.assign(initial)
-    for variable in self._optimizer.variables:
-      variable.assign(tf.zeros_like(variable))
+    self._reset_agent = agent_reset.AgentReset(self._agent.variables, self._optimizer)
 
   @tf.function
   def _iteration(self, env_state: Dict[str, tf.Tensor], sample_seed: tf.Tensor):

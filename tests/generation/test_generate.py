@@ -1,0 +1,146 @@
+"""`ad_tf.bin.generate` end to end: RLDS in TFDS, determinism, kill -9 and resume, shards, errors."""
+
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
+from ad_tf.generation import generate
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
+
+
+def run_generate(root_dir, *bindings, extra_flags=(), wait=True):
+  command = [sys.executable, '-m', 'ad_tf.bin.generate', f'--root_dir={root_dir}',
+             f'--gin_file={TINY}', *extra_flags] + [f'--gin_bindings={b}' for b in bindings]
+  if not wait:
+    return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+  return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+def shard_bytes(root_dir, config='darkroom'):
+  paths = sorted(glob.glob(os.path.join(generate.dataset_dir(root_dir, config),
+                                        'ad_histories-train.tfrecord-*')))
+  return [open(p, 'rb').read() for p in paths]
+
+
+def load_episodes(root_dir, config='darkroom'):
+  ds = tfds.load(f'ad_histories/{config}', data_dir=os.path.join(root_dir, 'tfds'),
+                 split='train')
+  return list(tfds.as_numpy(ds.map(lambda e: {**e, 'steps': e['steps'].batch(1000).get_single_element()})))
+
+
+@pytest.fixture(scope='module')
+def reference(tmp_path_factory):
+  """One uninterrupted run of the tiny config that several tests compare against."""
+  root = str(tmp_path_factory.mktemp('reference'))
+  result = run_generate(root)
+  assert result.returncode == 0, result.stdout + result.stderr
+  return root, result
+
+
+def test_dataset_reads_back_with_tfds_load_as_rlds(reference):
+  root, result = reference
+  assert 'env steps/s' in result.stderr and 'ETA' in result.stderr
+  episodes = load_episodes(root)
+  assert len(episodes) == 4 * 4 * 30  # tasks x actors x episodes.
+  builder = tfds.builder_from_directory(generate.dataset_dir(root, 'darkroom'))
+  assert builder.info.splits['train'].num_examples == len(episodes)
+  info = tfds.builder('ad_histories/darkroom', data_dir=os.path.join(root, 'tfds')).info
+  assert 'ppo' in info.description and '16 histories' in info.description
+  assert info.metadata['generation']['num_tasks'] == 4
+  train_goals = {tuple(t['goal']) for t in
+                 ad_tf.envs.get_family('darkroom').split_tasks('train')}
+  for episode in episodes:
+    steps = episode['steps']
+    assert len(steps['action']) == 21
+    assert steps['is_first'].tolist() == [True] + [False] * 20
+    assert steps['is_last'].tolist() == [False] * 20 + [True]
+    assert not steps['is_terminal'].any() and (steps['discount'] == 1).all()
+    assert steps['observation'][0].tolist() == [4, 4]
+    goal = tuple(episode['task']['goal'])
+    assert goal in train_goals
+    on_goal = np.all(steps['observation'][1:] == goal, axis=-1)
+    np.testing.assert_array_equal(steps['reward'][:-1], on_goal)  # Reward a_t earned at t.
+    assert episode['source'] == b'ppo'
+    assert episode['history_id'] == episode['task_index'] * 4 + episode['actor']
+  # Each history is complete and in order.
+  per_history = {}
+  for episode in episodes:
+    per_history.setdefault(episode['history_id'], []).append(episode['episode_index'])
+  assert sorted(per_history) == list(range(16))
+  assert all(v == list(range(30)) for v in per_history.values())
+
+
+def test_same_seed_same_bytes_and_resume_after_kill_9(reference, tmp_path):
+  root = str(tmp_path)
+  process = run_generate(root, 'generate.num_tasks=4', wait=False)
+  records = os.path.join(generate.dataset_dir(root, 'darkroom'), 'shard_records')
+  deadline = time.time() + 300
+  while time.time() < deadline and len(glob.glob(os.path.join(records, '*.json'))) < 1:
+    time.sleep(0.05)
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  written = len(glob.glob(os.path.join(records, '*.json')))
+  assert 1 <= written < 4, 'the kill should land mid-run'
+  result = run_generate(root)
+  assert result.returncode == 0, result.stderr
+  assert f'({written} already done)' in result.stderr
+  assert shard_bytes(root) == shard_bytes(reference[0])
+  assert not glob.glob(os.path.join(generate.dataset_dir(root, 'darkroom'), '*.tmp'))
+
+
+def test_task_shards_in_separate_processes_read_back_as_one(reference, tmp_path):
+  root = str(tmp_path)
+  first = run_generate(root, extra_flags=['--task_shard=0', '--num_task_shards=2'])
+  assert first.returncode == 0 and 'This shard is done' in first.stderr
+  with pytest.raises(Exception):  # Not loadable until every shard exists.
+    load_episodes(root)
+  second = run_generate(root, extra_flags=['--task_shard=1', '--num_task_shards=2'])
+  assert second.returncode == 0 and 'complete' in second.stderr
+  assert shard_bytes(root) == shard_bytes(reference[0])
+  assert len(load_episodes(root)) == 4 * 4 * 30
+
+
+def test_expert_config_and_subsampling(tmp_path):
+  root = str(tmp_path)
+  result = run_generate(root, 'generate.expert=True', 'generate.expert_episodes=6',
+                        'generate.subsample_every=2', 'generate.num_tasks=2')
+  assert result.returncode == 0, result.stderr
+  episodes = load_episodes(root, 'darkroom_expert')
+  assert len(episodes) == 2 * 4 * 3
+  assert sorted({int(e['source_episode']) for e in episodes}) == [24, 26, 28]
+  assert sorted({int(e['episode_index']) for e in episodes}) == [0, 1, 2]
+
+
+@pytest.mark.parametrize('bindings, flags, message', [
+    (['generate.env_name="darkroomm"'], [], "Unknown env_name 'darkroomm'"),
+    (['generate.no_such_argument=3'], [], 'bad gin configuration'),
+    ([], ['--task_shard=2', '--num_task_shards=2'], 'must be in 0..1'),
+])
+def test_bad_input_is_one_clear_error_before_any_work(tmp_path, bindings, flags, message):
+  result = run_generate(str(tmp_path), *bindings, extra_flags=flags)
+  assert result.returncode != 0
+  assert message in result.stderr
+  assert not glob.glob(os.path.join(str(tmp_path), 'tfds', '**', '*.tfrecord*'), recursive=True)
+
+
+def test_unwritable_root_dir_is_one_clear_error(tmp_path):
+  blocker = tmp_path / 'file'
+  blocker.write_text('not a directory')
+  result = run_generate(str(blocker / 'root'))
+  assert result.returncode != 0 and 'is not writable' in result.stderr
+
+
+def test_existing_dataset_with_another_config_is_refused(reference, tmp_path):
+  result = run_generate(reference[0], 'generate.seed=1')
+  assert result.returncode != 0
+  assert 'made with a different configuration (differs in: seed)' in result.stderr
