@@ -7,6 +7,8 @@ from absl import logging
 import gin
 import tensorflow as tf
 
+import ad_tf.configurables  # pylint: disable=unused-import
+
 
 def parse_gin(gin_files: Sequence[str], gin_bindings: Sequence[str]) -> None:
   """Parses gin files and bindings, or exits with one line saying which binding is wrong."""

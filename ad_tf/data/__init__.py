@@ -1,0 +1,1 @@
+"""The training input pipeline: across-episode windows of `ad_histories`."""

@@ -1,0 +1,135 @@
+"""Across-episode training windows cut from `ad_histories/<config>` with tf.data.
+
+The dataset's shards are read in order and parsed with TFDS's example parser (one shard per task,
+histories contiguous and in episode order, as `ad_tf.generation` writes them), so consecutive RLDS episodes are regrouped
+into whole learning histories with a plain `batch`, one history in memory at a time; the order is
+checked, not assumed. Each history becomes one step sequence (the last RLDS step of every
+episode, the final observation, is not a decision and is dropped) with its step inputs
+(`model.step_tokens`). Random windows of `context_length` steps are cut from it: stateless random
+starts keyed by (seed, pass, history), so the stream is the same for a seed on every run. Windows
+are shuffled, batched to the global batch size and prefetched.
+"""
+
+import os
+from typing import Dict, Tuple
+
+import gin
+import tensorflow as tf
+import tensorflow_datasets as tfds
+from tensorflow_datasets.core import example_parser
+
+import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
+import ad_tf.envs
+
+
+class DatasetError(ValueError):
+  """The dataset is missing or does not fit the training configuration."""
+
+
+def load_builder(data_dir: str, config_name: str) -> tfds.core.DatasetBuilder:
+  """The prepared `ad_histories/<config_name>` builder, or one clear DatasetError."""
+  version_dir = os.path.join(data_dir, 'ad_histories', config_name)
+  if not tf.io.gfile.glob(os.path.join(version_dir, '*', 'dataset_info.json')):
+    raise DatasetError(
+        f'No complete ad_histories/{config_name} dataset under {data_dir}. Generate it first: '
+        f'python -m ad_tf.bin.generate --root_dir=ROOT --gin_file=gin/<env>.gin (data_dir is '
+        'ROOT/tfds).')
+  return tfds.builder(f'ad_histories/{config_name}', data_dir=data_dir)
+
+
+def history_shape(builder: tfds.core.DatasetBuilder) -> Tuple[str, int, int]:
+  """(env_name, number of histories, episodes per history) from the generation record."""
+  generation = builder.info.metadata['generation']
+  num_episodes = builder.info.splits['train'].num_examples
+  source = generation['source_hyperparameters']
+  num_histories = generation['num_tasks'] * source.get('num_actors', 1)
+  if num_episodes % num_histories:
+    raise DatasetError(f'{builder.data_dir}: {num_episodes} episodes do not split into '
+                       f'{num_histories} equal histories; the dataset is not one ad_tf wrote.')
+  return generation['env_name'], num_histories, num_episodes // num_histories
+
+
+def _episode_arrays(episode) -> Dict[str, tf.Tensor]:
+  steps = episode['steps']
+  return {'observation': steps['observation'][:-1], 'action': steps['action'][:-1],
+          'reward': steps['reward'][:-1], 'history_id': episode['history_id'],
+          'episode_index': episode['episode_index']}
+
+
+def history_step_inputs(history: Dict[str, tf.Tensor], num_actions: int) -> Dict[str, tf.Tensor]:
+  """Episodes [E, L, ...] of one history -> step inputs and targets over its E * L steps."""
+  episodes, length = tf.shape(history['action'])[0], tf.shape(history['action'])[1]
+  flat = lambda x: tf.reshape(x, tf.concat([[episodes * length], tf.shape(x)[2:]], 0))
+  action, reward = flat(history['action']), flat(history['reward'])
+  return {
+      'observation': flat(history['observation']),
+      'time': tf.tile(tf.range(length), [episodes]),
+      'prev_action': tf.concat([[num_actions], action[:-1]], 0),
+      'prev_reward': tf.concat([[0.0], reward[:-1]], 0),
+      'action': action,
+  }
+
+
+@gin.configurable
+def history_windows(
+    data_dir: str,
+    config_name: str,
+    global_batch_size: int,
+    # Data
+    context_length: int = 80,
+    windows_per_history: int = 32,
+    shuffle_buffer: int = 4096,
+    seed: int = 0) -> tf.data.Dataset:
+  """An endless dataset of (step inputs, target actions) batches of shape [batch, context].
+
+  Args:
+    data_dir: the TFDS data_dir (root_dir/tfds).
+    config_name: 'darkroom', 'darkroom_expert', ...
+    global_batch_size: windows per batch, over all replicas.
+    context_length: steps per window (the paper needs 2-4 episodes).
+    windows_per_history: windows cut from each history per pass over the data.
+    shuffle_buffer: windows in the shuffle buffer.
+    seed: window starts and shuffling.
+  """
+  builder = load_builder(data_dir, config_name)
+  env_name, _, episodes_per_history = history_shape(builder)
+  env = ad_tf.envs.load_batched(env_name)
+  if context_length > episodes_per_history * env.episode_length:
+    raise DatasetError(f'context_length={context_length} is longer than a whole history '
+                       f'({episodes_per_history} episodes of {env.episode_length} steps).')
+  # The split's shards in order, parsed with TFDS's own parser straight into step tensors
+  # (cheaper than materialising every episode's `steps` as a nested tf.data.Dataset).
+  parser = example_parser.ExampleParser(builder.info.features.get_serialized_info())
+  files = [os.fspath(path) for path in builder.info.splits['train'].filepaths]
+  episodes = tf.data.TFRecordDataset(files).map(
+      lambda serialized: _episode_arrays(parser.parse_example(serialized)),
+      num_parallel_calls=tf.data.AUTOTUNE)
+  histories = episodes.batch(episodes_per_history, drop_remainder=True)
+
+  def check_order(history):
+    ids, index = history['history_id'], history['episode_index']
+    checks = [
+        tf.debugging.assert_equal(ids, ids[0], message='ad_histories: a history is not '
+                                  'contiguous; the dataset was not written by ad_tf.'),
+        tf.debugging.assert_equal(index, tf.range(episodes_per_history, dtype=index.dtype),
+                                  message='ad_histories: episodes out of order in a history.')]
+    with tf.control_dependencies(checks):
+      return {k: tf.identity(v) for k, v in history.items()}
+
+  def cut_windows(pass_and_history, history):
+    steps = history_step_inputs(history, env.num_actions)
+    num_steps = tf.shape(steps['action'])[0]
+    starts = tf.random.stateless_uniform(
+        [windows_per_history], seed=tf.stack([seed, pass_and_history]),
+        maxval=num_steps - context_length + 1, dtype=tf.int32)
+    index = starts[:, None] + tf.range(context_length)[None]
+    windows = {k: tf.gather(v, index) for k, v in steps.items()}
+    return tf.data.Dataset.from_tensor_slices(windows)
+
+  windows = (histories.map(check_order).repeat().enumerate()
+             .flat_map(lambda i, history: cut_windows(tf.cast(i, tf.int32), history)))
+  return (windows.shuffle(shuffle_buffer, seed=seed)
+          .batch(global_batch_size, drop_remainder=True)
+          .map(lambda w: ({k: w[k] for k in ('observation', 'time', 'prev_action',
+                                             'prev_reward')}, w['action']))
+          .prefetch(tf.data.AUTOTUNE))

@@ -1,0 +1,1 @@
+"""The AD causal transformer (keras_nlp decoder blocks)."""

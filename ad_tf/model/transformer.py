@@ -1,0 +1,114 @@
+"""The Algorithm Distillation transformer: a causal decoder over step tokens.
+
+Token embeddings (`step_tokens`) plus learned absolute positions (keras_nlp `PositionEmbedding`)
+go through post-norm keras_nlp decoder blocks; a dense head gives action logits at every step.
+During training, each token is replaced by a learned mask embedding with probability
+`sequence_mask_prob` (the paper's sequence masking). `call_with_cache` decodes one step at a
+time with keras_nlp's self-attention cache, like keras_nlp's GPT-2 `call_with_cache`.
+
+Initialisers are unseeded on purpose: `build_seeded` resets the Python, numpy and TF seeds right
+before the variables are created, which makes the weights a function of that seed under any
+strategy (keras_nlp clones a seeded initialiser for same-shaped weights, which would start Q, K
+and V equal).
+"""
+
+from typing import Dict, Optional, Tuple
+
+import gin
+import keras_nlp
+import tensorflow as tf
+
+from ad_tf.model import decoder_block
+from ad_tf.model import step_tokens
+
+
+@gin.configurable
+class AlgorithmDistillationTransformer(tf.keras.Model):
+  """Predicts the source's action at every step of an across-episode window."""
+
+  def __init__(
+      self,
+      num_actions: int,
+      episode_length: int,
+      grid_size: Optional[int],
+      # Model (paper, Appendix L, Table 1).
+      max_length: int = 80,
+      embedding_dim: int = 64,
+      num_layers: int = 4,
+      num_heads: int = 4,
+      feedforward_dim: int = 2048,
+      dropout: float = 0.1,
+      attention_dropout: float = 0.5,
+      sequence_mask_prob: float = 0.3,
+      **kwargs):
+    super().__init__(**kwargs)
+    self.num_actions = num_actions
+    self.episode_length = episode_length
+    self.grid_size = grid_size
+    self.max_length = max_length
+    self.embedding_dim = embedding_dim
+    self.num_layers = num_layers
+    self.num_heads = num_heads
+    self.sequence_mask_prob = sequence_mask_prob
+    self.step_embedding = step_tokens.StepEmbedding(num_actions, episode_length, grid_size,
+                                                    embedding_dim, name='step_embedding')
+    self.mask_embedding = None  # Created in `build`, so `build_seeded` seeds it too.
+    self.position_embedding = keras_nlp.layers.PositionEmbedding(
+        max_length, initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
+        name='position_embedding')
+    self.embedding_dropout = tf.keras.layers.Dropout(dropout)
+    self.blocks = [
+        decoder_block.DecoderBlock(
+            attention_dropout=attention_dropout, intermediate_dim=feedforward_dim,
+            num_heads=num_heads, dropout=dropout, normalize_first=False,
+            name=f'decoder_block_{i}')
+        for i in range(num_layers)]
+    self.action_head = tf.keras.layers.Dense(num_actions, name='action_logits')
+
+  def build(self, input_shape):
+    self.mask_embedding = self.add_weight(
+        name='mask_embedding', shape=[self.embedding_dim],
+        initializer=tf.keras.initializers.RandomNormal(stddev=0.02))
+    self.built = True
+
+  def _tokens(self, inputs: Dict[str, tf.Tensor], start_index, training) -> tf.Tensor:
+    tokens = self.step_embedding(inputs)
+    if training and self.sequence_mask_prob > 0:
+      masked = tf.random.uniform(tf.shape(tokens)[:2]) < self.sequence_mask_prob
+      tokens = tf.where(masked[..., None], self.mask_embedding, tokens)
+    tokens += self.position_embedding(tokens, start_index=start_index)
+    return self.embedding_dropout(tokens, training=training)
+
+  def call(self, inputs: Dict[str, tf.Tensor], training=None) -> tf.Tensor:
+    """Step inputs [B, T <= max_length] -> action logits [B, T, num_actions]."""
+    x = self._tokens(inputs, 0, training)
+    for block in self.blocks:
+      x = block(x, training=training)
+    return self.action_head(x)
+
+  def initial_cache(self, batch_size) -> tf.Tensor:
+    """An empty key/value cache [B, layers, 2, max_length, heads, head_dim]."""
+    head_dim = self.embedding_dim // self.num_heads
+    return tf.zeros([batch_size, self.num_layers, 2, self.max_length, self.num_heads, head_dim])
+
+  def call_with_cache(self, inputs: Dict[str, tf.Tensor], cache: tf.Tensor,
+                      cache_index) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Decodes step inputs [B, S] placed at positions cache_index.. of the context.
+
+    Returns action logits [B, S, num_actions] and the updated cache. With S = 1 this is one
+    incremental step; a whole prefix can be filled at once with cache_index = 0.
+    """
+    x = self._tokens(inputs, cache_index, training=False)
+    updated = []
+    for i, block in enumerate(self.blocks):
+      x, layer_cache = block(x, self_attention_cache=cache[:, i],
+                             self_attention_cache_update_index=cache_index)
+      updated.append(layer_cache)
+    return self.action_head(x), tf.stack(updated, axis=1)
+
+
+def build_seeded(model: tf.keras.Model, example_inputs, seed: int) -> tf.keras.Model:
+  """Creates `model`'s variables with weights determined by `seed` alone."""
+  tf.keras.utils.set_random_seed(seed)  # Keras draws unseeded initialisers' seeds in Python.
+  model(example_inputs)
+  return model

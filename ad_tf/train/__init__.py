@@ -1,0 +1,1 @@
+"""Step 2 of Algorithm Distillation: train the transformer on `ad_histories` under tf.distribute."""

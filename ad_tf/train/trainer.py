@@ -1,0 +1,195 @@
+"""Trains the AD transformer on across-episode windows of `ad_histories` (paper's Eq. 6).
+
+A custom loop under any `tf.distribute` strategy: the global batch is split across replicas, the
+loss is the NLL of the source's actions only (optionally label-smoothed), averaged over all
+tokens of the global batch; gradients are aggregated before global-norm clipping, so any number
+of replicas computes the same update. Checkpoints (model, optimizer, step and the input
+iterator) go to root_dir/train/<dataset_config>/checkpoints; re-running resumes from the last one
+and sees the same data an uninterrupted run would. TensorBoard scalars and metrics.jsonl sit
+beside them.
+"""
+
+import json
+import os
+import time
+from typing import Callable, Optional
+
+from absl import logging
+import gin
+import numpy as np
+import tensorflow as tf
+
+import ad_tf.envs
+from ad_tf.data import history_windows
+from ad_tf.model import transformer
+from ad_tf.train import strategy as strategy_lib
+
+
+class TrainingError(ValueError):
+  """Bad training input, raised before training starts."""
+
+
+def train_dir(root_dir: str, dataset_config: str) -> str:
+  return os.path.join(root_dir, 'train', dataset_config)
+
+
+@gin.configurable
+def build_model(env_name: str,
+                model_factory: Callable = transformer.AlgorithmDistillationTransformer
+                ) -> tf.keras.Model:
+  """The AD transformer sized for `env_name` (actions, episode length, observation encoder)."""
+  env = ad_tf.envs.load_batched(env_name)
+  return model_factory(num_actions=env.num_actions, episode_length=env.episode_length,
+                       grid_size=env.grid_size)
+
+
+def example_step_inputs(env_name: str, batch_size: int, length: int):
+  """Zero step inputs of the right shapes, to build a model's variables."""
+  env = ad_tf.envs.load_batched(env_name)
+  return {'observation': tf.zeros([batch_size, length, *env.observation_shape], tf.int32),
+          'time': tf.zeros([batch_size, length], tf.int32),
+          'prev_action': tf.zeros([batch_size, length], tf.int32),
+          'prev_reward': tf.zeros([batch_size, length], tf.float32)}
+
+
+@gin.configurable
+def train(
+    root_dir: str,
+    strategy: Optional[tf.distribute.Strategy] = None,
+    # Environment and data
+    env_name: str = 'darkroom',
+    dataset_config: str = 'darkroom',
+    context_length: int = 80,
+    # Model
+    seed: int = 0,
+    # Optimizer (paper, Appendix L, Table 2)
+    batch_size: int = 128,
+    num_steps: int = 20_000,
+    warmup_steps: int = 1_000,
+    initial_learning_rate: float = 2e-6,
+    peak_learning_rate: float = 3e-4,
+    adam_beta_1: float = 0.9,
+    adam_beta_2: float = 0.99,
+    clip_norm: float = 1.0,
+    label_smoothing: float = 0.0,
+    # Execution
+    log_every: int = 100,
+    checkpoint_every: int = 1_000) -> str:
+  """Trains (or resumes training) the AD transformer; returns the checkpoint directory."""
+  strategy = strategy or tf.distribute.get_strategy()
+  data_dir = os.path.join(root_dir, 'tfds')
+  builder = history_windows.load_builder(data_dir, dataset_config)
+  dataset_env, _, _ = history_windows.history_shape(builder)
+  if dataset_env != env_name:
+    raise TrainingError(f'ad_histories/{dataset_config} holds {dataset_env!r} data but the model '
+                        f'is configured for {env_name!r} (train.env_name); use a gin file for '
+                        f'{dataset_env} or another dataset.')
+  if batch_size % strategy.num_replicas_in_sync:
+    raise TrainingError(f'train.batch_size={batch_size} does not split across '
+                        f'{strategy.num_replicas_in_sync} replicas.')
+  directory = train_dir(root_dir, dataset_config)
+  with strategy.scope():
+    model = build_model(env_name)
+    if context_length > model.max_length:
+      raise TrainingError(f'train.context_length={context_length} is longer than the model\'s '
+                          f'{model.max_length} positions '
+                          '(AlgorithmDistillationTransformer.max_length).')
+    transformer.build_seeded(model, example_step_inputs(env_name, 1, context_length), seed)
+    schedule = tf.keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate, decay_steps=max(num_steps - warmup_steps, 1),
+        warmup_target=peak_learning_rate, warmup_steps=warmup_steps)
+    optimizer = tf.keras.optimizers.Adam(schedule, beta_1=adam_beta_1, beta_2=adam_beta_2,
+                                         global_clipnorm=clip_norm)
+    optimizer.build(model.trainable_variables)
+    step = tf.Variable(0, dtype=tf.int64, name='step')
+
+  # Every worker reads the same global batches through a plain (checkpointable) iterator and
+  # feeds each of its replicas that replica's slice: the data a step sees does not depend on the
+  # strategy, and resuming restores the exact position in the stream.
+  iterator = iter(history_windows.history_windows(data_dir, dataset_config, batch_size,
+                                                  context_length=context_length))
+  per_replica = batch_size // strategy.num_replicas_in_sync
+
+  def next_distributed_batch():
+    batch = next(iterator)
+
+    def replica_slice(context):
+      start = context.replica_id_in_sync_group * per_replica
+      return tf.nest.map_structure(lambda x: x[start:start + per_replica], batch)
+
+    return strategy.experimental_distribute_values_from_function(replica_slice)
+
+  chief = strategy_lib.is_chief(strategy)
+  checkpoint_dir = os.path.join(directory, 'checkpoints' if chief else
+                                f'worker_{strategy_lib.task_index(strategy)}_checkpoints')
+  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
+                                   iterator=iterator)
+  manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=3)
+  if manager.latest_checkpoint:
+    checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    logging.info('Resumed from %s at step %d.', manager.latest_checkpoint, int(step.numpy()))
+  if chief:
+    _write_model_config(directory, env_name, dataset_config, context_length, model)
+  smoothing = tf.keras.losses.CategoricalCrossentropy(
+      from_logits=True, label_smoothing=label_smoothing,
+      reduction=tf.keras.losses.Reduction.NONE)
+  tokens_per_batch = batch_size * context_length
+
+  def replica_step(inputs, targets):
+    with tf.GradientTape() as tape:
+      logits = model(inputs, training=True)
+      per_token = smoothing(tf.one_hot(targets, model.num_actions), logits)
+      loss = tf.reduce_sum(per_token) / tokens_per_batch
+    gradients = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    correct = tf.reduce_sum(tf.cast(tf.equal(
+        tf.argmax(logits, -1, output_type=tf.int32), targets), tf.float32))
+    return loss, correct / tokens_per_batch
+
+  @tf.function
+  def train_step(batch):
+    loss, accuracy = strategy.run(replica_step, args=batch)
+    step.assign_add(1)
+    return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
+            strategy.reduce(tf.distribute.ReduceOp.SUM, accuracy, axis=None))
+
+  writer = tf.summary.create_file_writer(
+      os.path.join(directory, 'tensorboard') if chief else
+      os.path.join(directory, f'.worker_{strategy_lib.task_index(strategy)}_tensorboard'))
+  metrics_path = os.path.join(directory, 'metrics.jsonl' if chief else
+                              f'.worker_{strategy_lib.task_index(strategy)}_metrics.jsonl')
+  start_step, start_time = int(step.numpy()), time.time()
+  window_start, window_step = time.time(), int(step.numpy())
+  while int(step.numpy()) < num_steps:
+    loss, accuracy = train_step(next_distributed_batch())
+    current = int(step.numpy())
+    if current % log_every == 0 or current == num_steps:
+      now = time.time()
+      tokens_per_s = (current - window_step) * tokens_per_batch / (now - window_start)
+      eta = (now - start_time) / (current - start_step) * (num_steps - current)
+      learning_rate = float(schedule(current - 1))
+      record = {'step': current, 'loss': float(loss), 'accuracy': float(accuracy),
+                'learning_rate': learning_rate, 'tokens_per_s': tokens_per_s}
+      logging.info('step %d/%d | loss %.4f | action accuracy %.3f | lr %.2e | %.0f tokens/s | '
+                   'ETA %.0f s', current, num_steps, record['loss'], record['accuracy'],
+                   learning_rate, tokens_per_s, eta)
+      with writer.as_default(step=current):
+        for name in ('loss', 'accuracy', 'learning_rate', 'tokens_per_s'):
+          tf.summary.scalar(name, record[name])
+      with open(metrics_path, 'a') as f:
+        f.write(json.dumps(record) + '\n')
+      window_start, window_step = now, current
+    if current % checkpoint_every == 0 or current == num_steps:
+      manager.save(checkpoint_number=current)
+  writer.flush()
+  return checkpoint_dir
+
+
+def _write_model_config(directory, env_name, dataset_config, context_length, model) -> None:
+  """What evaluation and export need to rebuild the model without the training gin files."""
+  os.makedirs(directory, exist_ok=True)
+  config = {'env_name': env_name, 'dataset_config': dataset_config,
+            'context_length': context_length, 'gin_config': gin.config_str()}
+  with open(os.path.join(directory, 'model_config.json'), 'w') as f:
+    json.dump(config, f, indent=1)
+  del model

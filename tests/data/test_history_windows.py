@@ -1,0 +1,80 @@
+"""Training windows are exact, in-order slices of the learning histories in ad_histories."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+import ad_tf  # pylint: disable=unused-import
+from ad_tf.data import history_windows
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope='module')
+def data_dir(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp('windows'))
+  result = subprocess.run(
+      [sys.executable, '-m', 'ad_tf.bin.generate', f'--root_dir={root}',
+       '--gin_file=gin/darkroom_tiny.gin', '--gin_bindings=generate.num_tasks=2'],
+      cwd=REPO, capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr
+  return os.path.join(root, 'tfds')
+
+
+def histories_from_tfds(data_dir):
+  """history_id -> (observations [T, 2], actions [T], rewards [T]) via plain tfds.load."""
+  ds = tfds.load('ad_histories/darkroom', data_dir=data_dir, split='train')
+  episodes = {}
+  for episode in tfds.as_numpy(ds.map(lambda e: {**e, 'steps': e['steps'].batch(100).get_single_element()})):
+    episodes.setdefault(int(episode['history_id']), {})[int(episode['episode_index'])] = episode['steps']
+  histories = {}
+  for history, by_index in episodes.items():
+    steps = [by_index[i] for i in sorted(by_index)]
+    histories[history] = tuple(np.concatenate([s[k][:-1] for s in steps])
+                               for k in ('observation', 'action', 'reward'))
+  return histories
+
+
+def test_windows_are_contiguous_slices_with_previous_action_and_reward(data_dir):
+  histories = histories_from_tfds(data_dir)
+  ds = history_windows.history_windows(data_dir, 'darkroom', 16, context_length=50,
+                                       windows_per_history=4, shuffle_buffer=8, seed=1)
+  for inputs, targets in tfds.as_numpy(ds.take(4)):
+    for b in range(16):
+      matches = []
+      for observations, actions, rewards in histories.values():
+        for start in range(len(actions) - 50 + 1):
+          if (np.array_equal(actions[start:start + 50], targets[b]) and
+              np.array_equal(observations[start:start + 50], inputs['observation'][b])):
+            matches.append((actions, rewards, start))
+      assert matches, 'every window is a slice of some history'
+      actions, rewards, start = matches[0]
+      expected_prev = actions[start - 1] if start else 5
+      assert inputs['prev_action'][b, 0] == expected_prev
+      np.testing.assert_array_equal(inputs['prev_action'][b, 1:], actions[start:start + 49])
+      np.testing.assert_array_equal(inputs['prev_reward'][b, 1:], rewards[start:start + 49])
+      np.testing.assert_array_equal(inputs['time'][b], (start + np.arange(50)) % 20)
+
+
+def test_same_seed_same_stream(data_dir):
+  make = lambda seed: list(tfds.as_numpy(history_windows.history_windows(
+      data_dir, 'darkroom', 8, context_length=40, shuffle_buffer=16, seed=seed).take(3)))
+  a, b, c = make(0), make(0), make(1)
+  for (xa, ya), (xb, yb) in zip(a, b):
+    np.testing.assert_array_equal(ya, yb)
+    np.testing.assert_array_equal(xa['observation'], xb['observation'])
+  assert any(not np.array_equal(ya, yc) for (_, ya), (_, yc) in zip(a, c))
+
+
+def test_missing_dataset_is_one_clear_error(tmp_path):
+  with pytest.raises(history_windows.DatasetError, match='Generate it first'):
+    history_windows.history_windows(str(tmp_path), 'darkroom', 8)
+
+
+def test_window_longer_than_a_history_is_an_error(data_dir):
+  with pytest.raises(history_windows.DatasetError, match='longer than a whole history'):
+    history_windows.history_windows(data_dir, 'darkroom', 8, context_length=601)

@@ -1,0 +1,76 @@
+"""The AD transformer: causal, cache-consistent, masking only in training."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ad_tf.model import transformer
+
+
+def make_model(**overrides):
+  config = dict(num_actions=5, episode_length=20, grid_size=9, max_length=40, embedding_dim=32,
+                num_layers=2, num_heads=4, feedforward_dim=64, dropout=0.0,
+                attention_dropout=0.0, sequence_mask_prob=0.0)
+  config.update(overrides)
+  return transformer.AlgorithmDistillationTransformer(**config)
+
+
+def random_inputs(batch=3, length=40, seed=0):
+  rng = np.random.default_rng(seed)
+  return {'observation': rng.integers(0, 9, (batch, length, 2)).astype(np.int32),
+          'time': np.tile(np.arange(length) % 20, (batch, 1)).astype(np.int32),
+          'prev_action': rng.integers(0, 6, (batch, length)).astype(np.int32),
+          'prev_reward': rng.integers(0, 2, (batch, length)).astype(np.float32)}
+
+
+def test_cached_step_by_step_equals_full_causal_recompute():
+  model, inputs = make_model(), random_inputs()
+  full = model(inputs).numpy()
+  cache, steps = model.initial_cache(3), []
+  for t in range(40):
+    logits, cache = model.call_with_cache({k: v[:, t:t + 1] for k, v in inputs.items()}, cache, t)
+    steps.append(logits.numpy())
+  np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-4)
+
+
+def test_prefix_fill_then_incremental_equals_full():
+  model, inputs = make_model(), random_inputs()
+  full = model(inputs).numpy()
+  prefix, cache = model.call_with_cache({k: v[:, :25] for k, v in inputs.items()},
+                                        model.initial_cache(3), 0)
+  np.testing.assert_allclose(prefix.numpy(), full[:, :25], atol=1e-4)
+  logits, _ = model.call_with_cache({k: v[:, 25:26] for k, v in inputs.items()}, cache, 25)
+  np.testing.assert_allclose(logits.numpy()[:, 0], full[:, 25], atol=1e-4)
+
+
+def test_future_steps_do_not_change_past_logits():
+  model = make_model()
+  a, b = random_inputs(seed=0), random_inputs(seed=0)
+  b['prev_action'][:, 30:] = (b['prev_action'][:, 30:] + 1) % 6
+  b['observation'][:, 30:] = (b['observation'][:, 30:] + 1) % 9
+  out_a, out_b = model(a).numpy(), model(b).numpy()
+  np.testing.assert_allclose(out_a[:, :30], out_b[:, :30], atol=1e-5)
+  assert np.abs(out_a[:, 30:] - out_b[:, 30:]).max() > 1e-3
+
+
+def test_sequence_masking_and_dropout_act_only_in_training():
+  model, inputs = make_model(sequence_mask_prob=0.5, dropout=0.1, attention_dropout=0.5), random_inputs()
+  np.testing.assert_allclose(model(inputs, training=False), model(inputs, training=False))
+  assert np.abs(model(inputs, training=True) - model(inputs, training=False)).max() > 1e-3
+  assert model.blocks[0]._self_attention_layer._dropout_layer.rate == 0.5  # pylint: disable=protected-access
+  assert model.blocks[0]._feedforward_dropout.rate == 0.1  # pylint: disable=protected-access
+
+
+def test_bandit_model_has_no_observation_input_dependence():
+  model = make_model(num_actions=10, episode_length=100, grid_size=None)
+  inputs = {'observation': np.zeros((2, 40), np.int32),
+            'time': np.tile(np.arange(40), (2, 1)).astype(np.int32),
+            'prev_action': np.full((2, 40), 3, np.int32),
+            'prev_reward': np.ones((2, 40), np.float32)}
+  assert model(inputs).shape == (2, 40, 10)
+
+
+def test_longer_than_positions_is_an_error():
+  model = make_model()
+  with pytest.raises((tf.errors.InvalidArgumentError, ValueError)):
+    model(random_inputs(length=41))

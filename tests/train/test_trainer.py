@@ -1,0 +1,154 @@
+"""The trainer: learns, is replica-count invariant, runs multi-worker, resumes after kill -9."""
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import gin
+import numpy as np
+import portpicker
+import pytest
+import tensorflow as tf
+
+import ad_tf  # pylint: disable=unused-import
+import ad_tf.configurables  # pylint: disable=unused-import
+from ad_tf.data import history_windows
+from ad_tf.train import trainer
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
+# No dropout or masking: runs that see the same data must compute the same numbers.
+DETERMINISTIC = ['AlgorithmDistillationTransformer.dropout=0.0',
+                 'AlgorithmDistillationTransformer.attention_dropout=0.0',
+                 'AlgorithmDistillationTransformer.sequence_mask_prob=0.0']
+
+
+def run(binary, root_dir, *bindings, flags=(), env=None, wait=True):
+  command = [sys.executable, '-m', f'ad_tf.bin.{binary}', f'--root_dir={root_dir}',
+             f'--gin_file={TINY}', *flags] + [f'--gin_bindings={b}' for b in bindings]
+  kwargs = dict(cwd=REPO, env={**os.environ, **(env or {})})
+  if not wait:
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+  return subprocess.run(command, capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def losses(directory, name='metrics.jsonl'):
+  with open(os.path.join(directory, name)) as f:
+    return [json.loads(line)['loss'] for line in f]
+
+
+def final_weights(checkpoint_dir):
+  reader = tf.train.load_checkpoint(checkpoint_dir)
+  names = sorted(n for n in reader.get_variable_to_shape_map()
+                 if n.startswith('model/') and 'OPTIMIZER_SLOT' not in n)
+  return {n: reader.get_tensor(n) for n in names}
+
+
+@pytest.fixture(scope='module')
+def tiny_root(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp('train'))
+  result = run('generate', root, 'generate.num_tasks=2')
+  assert result.returncode == 0, result.stderr
+  return root
+
+
+def fresh_root(tiny_root, tmp_path):
+  """A new experiment dir sharing the tiny dataset."""
+  os.makedirs(tmp_path, exist_ok=True)
+  os.symlink(os.path.join(tiny_root, 'tfds'), os.path.join(tmp_path, 'tfds'))
+  return str(tmp_path)
+
+
+def test_tiny_model_overfits_a_tiny_dataset(tmp_path):
+  root = str(tmp_path)
+  one_history = ['generate.num_tasks=1', 'PpoSource.num_actors=1', 'PpoSource.num_iterations=4']
+  assert run('generate', root, *one_history).returncode == 0
+  gin.parse_config_files_and_bindings([TINY], one_history + DETERMINISTIC + [
+      'train.num_steps=300', 'train.batch_size=16', 'train.peak_learning_rate=3e-3',
+      'train.warmup_steps=20', 'train.log_every=50', 'train.checkpoint_every=1000',
+      'AlgorithmDistillationTransformer.embedding_dim=64',
+      'AlgorithmDistillationTransformer.feedforward_dim=128'])
+  trainer.train(root)
+  with open(os.path.join(trainer.train_dir(root, 'darkroom'), 'metrics.jsonl')) as f:
+    final = json.loads(f.readlines()[-1])
+  assert final['accuracy'] >= 0.95, final
+
+
+def test_mirrored_on_two_devices_matches_one_device(tiny_root, tmp_path):
+  one, two = fresh_root(tiny_root, tmp_path / 'one'), fresh_root(tiny_root, tmp_path / 'two')
+  assert run('train', one, *DETERMINISTIC).returncode == 0
+  result = run('train', two, *DETERMINISTIC, flags=['--strategy=mirrored',
+                                                    '--num_logical_cpus=2'])
+  assert result.returncode == 0, result.stderr
+  np.testing.assert_allclose(losses(trainer.train_dir(two, 'darkroom')),
+                             losses(trainer.train_dir(one, 'darkroom')), rtol=1e-4)
+
+
+def test_multi_worker_two_processes_end_with_identical_weights(tiny_root, tmp_path):
+  root = fresh_root(tiny_root, tmp_path)
+  ports = [portpicker.pick_unused_port() for _ in range(2)]
+  cluster = {'worker': [f'localhost:{p}' for p in ports]}
+  workers = [run('train', root, *DETERMINISTIC, flags=['--strategy=multi_worker'], wait=False,
+                 env={'TF_CONFIG': json.dumps({'cluster': cluster,
+                                               'task': {'type': 'worker', 'index': i}})})
+             for i in range(2)]
+  for worker in workers:
+    _, stderr = worker.communicate(timeout=600)
+    assert worker.returncode == 0, stderr.decode()[-3000:]
+  directory = trainer.train_dir(root, 'darkroom')
+  chief = final_weights(os.path.join(directory, 'checkpoints'))
+  other = final_weights(os.path.join(directory, 'worker_1_checkpoints'))
+  assert chief.keys() == other.keys() and chief
+  for name in chief:
+    np.testing.assert_array_equal(chief[name], other[name])
+  assert len(losses(directory)) == 6
+
+
+def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_root, tmp_path):
+  reference = fresh_root(tiny_root, tmp_path / 'ref')
+  long_run = DETERMINISTIC + ['train.num_steps=40', 'train.checkpoint_every=5']
+  assert run('train', reference, *long_run).returncode == 0
+  root = fresh_root(tiny_root, tmp_path / 'killed')
+  checkpoints = os.path.join(trainer.train_dir(root, 'darkroom'), 'checkpoints')
+  process = run('train', root, *long_run, wait=False)
+  deadline = time.time() + 300
+  while time.time() < deadline and not glob.glob(os.path.join(checkpoints, 'ckpt-1[05].index')):
+    time.sleep(0.05)
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  saved = int(tf.train.latest_checkpoint(checkpoints).rsplit('-', 1)[1])
+  assert 5 <= saved < 40
+  result = run('train', root, *long_run)
+  assert result.returncode == 0
+  assert f'at step {saved}.' in result.stderr
+  expected = final_weights(os.path.join(trainer.train_dir(reference, 'darkroom'), 'checkpoints'))
+  resumed = final_weights(checkpoints)
+  for name in expected:  # Same data stream and step counter: the same model.
+    np.testing.assert_allclose(resumed[name], expected[name], atol=1e-5)
+
+
+def test_ed_is_the_same_binary_on_the_expert_dataset(tmp_path):
+  root = str(tmp_path)
+  assert run('generate', root, 'generate.num_tasks=1', 'generate.expert=True',
+             'generate.expert_episodes=4').returncode == 0
+  result = run('train', root, 'train.dataset_config="darkroom_expert"', 'train.num_steps=2')
+  assert result.returncode == 0, result.stderr
+  assert os.path.exists(os.path.join(trainer.train_dir(root, 'darkroom_expert'), 'checkpoints'))
+
+
+@pytest.mark.parametrize('bindings, message', [
+    (['train.env_name="darkroom_hard"'], "holds 'darkroom' data but the model is configured for "
+                                         "'darkroom_hard'"),
+    (['train.context_length=60'], 'longer than the model\'s 40 positions'),
+    (['train.dataset_config="key_to_door"'], 'No complete ad_histories/key_to_door dataset'),
+])
+def test_bad_input_is_one_clear_error_before_training(tiny_root, tmp_path, bindings, message):
+  root = fresh_root(tiny_root, tmp_path)
+  result = run('train', root, *bindings)
+  assert result.returncode != 0
+  assert message in result.stderr
+  assert not glob.glob(os.path.join(root, 'train', '*', 'checkpoints', '*.index'))
