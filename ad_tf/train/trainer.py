@@ -130,28 +130,9 @@ def train(
     logging.info('Resumed from %s at step %d.', manager.latest_checkpoint, int(step.numpy()))
   if chief:
     _write_model_config(directory, env_name, dataset_config, context_length, model)
-  smoothing = tf.keras.losses.CategoricalCrossentropy(
-      from_logits=True, label_smoothing=label_smoothing,
-      reduction=tf.keras.losses.Reduction.NONE)
   tokens_per_batch = batch_size * context_length
-
-  def replica_step(inputs, targets):
-    with tf.GradientTape() as tape:
-      logits = model(inputs, training=True)
-      per_token = smoothing(tf.one_hot(targets, model.num_actions), logits)
-      loss = tf.reduce_sum(per_token) / tokens_per_batch
-    gradients = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-    correct = tf.reduce_sum(tf.cast(tf.equal(
-        tf.argmax(logits, -1, output_type=tf.int32), targets), tf.float32))
-    return loss, correct / tokens_per_batch
-
-  @tf.function
-  def train_step(batch):
-    loss, accuracy = strategy.run(replica_step, args=batch)
-    step.assign_add(1)
-    return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
-            strategy.reduce(tf.distribute.ReduceOp.SUM, accuracy, axis=None))
+  train_step = make_train_step(model, optimizer, strategy, step, label_smoothing,
+                               tokens_per_batch)
 
   writer = tf.summary.create_file_writer(
       os.path.join(directory, 'tensorboard') if chief else
@@ -183,6 +164,35 @@ def train(
       manager.save(checkpoint_number=current)
   writer.flush()
   return checkpoint_dir
+
+
+def make_train_step(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimizer,
+                    strategy: tf.distribute.Strategy, step: tf.Variable, label_smoothing: float,
+                    tokens_per_batch: int) -> Callable:
+  """A compiled step: distributed batch -> (global mean action NLL, action accuracy)."""
+  smoothing = tf.keras.losses.CategoricalCrossentropy(
+      from_logits=True, label_smoothing=label_smoothing,
+      reduction=tf.keras.losses.Reduction.NONE)
+
+  def replica_step(inputs, targets):
+    with tf.GradientTape() as tape:
+      logits = model(inputs, training=True)
+      per_token = smoothing(tf.one_hot(targets, model.num_actions), logits)
+      loss = tf.reduce_sum(per_token) / tokens_per_batch
+    gradients = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    correct = tf.reduce_sum(tf.cast(tf.equal(
+        tf.argmax(logits, -1, output_type=tf.int32), targets), tf.float32))
+    return loss, correct / tokens_per_batch
+
+  @tf.function
+  def train_step(batch):
+    loss, accuracy = strategy.run(replica_step, args=batch)
+    step.assign_add(1)
+    return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
+            strategy.reduce(tf.distribute.ReduceOp.SUM, accuracy, axis=None))
+
+  return train_step
 
 
 def _write_model_config(directory, env_name, dataset_config, context_length, model) -> None:

@@ -1,0 +1,91 @@
+"""Training tokens/s at the paper's model size: the bare model step vs the full trainer.
+
+The bare step repeats one in-memory batch through the trainer's own compiled step; the full
+trainer is `trainer.train` reading windows from `ad_histories` (the input pipeline included).
+Target: full >= 0.9 x bare. Usage: python benchmarks/train_throughput.py [--steps=40]
+Prints one JSON object on its last line.
+"""
+
+import json
+import os
+import tempfile
+import time
+
+from absl import app
+from absl import flags
+from absl import logging
+import gin
+import tensorflow as tf
+
+import ad_tf
+import ad_tf.configurables  # pylint: disable=unused-import
+from ad_tf.data import history_windows
+from ad_tf.generation import generate
+from ad_tf.model import transformer
+from ad_tf.train import trainer
+
+flags.DEFINE_integer('steps', 40, 'Timed steps (after 10 warm-up steps).')
+flags.DEFINE_string('root_dir', '', 'An experiment with a darkroom dataset; a temporary one with '
+                    'gin/darkroom_small.gin data is made if empty.')
+FLAGS = flags.FLAGS
+BATCH, CONTEXT, WARMUP = 128, 80, 10
+
+
+def bare_tokens_per_second(data_dir: str) -> float:
+  strategy = tf.distribute.get_strategy()
+  model = trainer.build_model('darkroom')
+  transformer.build_seeded(model, trainer.example_step_inputs('darkroom', 1, CONTEXT), 0)
+  optimizer = tf.keras.optimizers.Adam(3e-4, beta_1=0.9, beta_2=0.99, global_clipnorm=1.0)
+  step = tf.Variable(0, dtype=tf.int64)
+  train_step = trainer.make_train_step(model, optimizer, strategy, step, 0.0, BATCH * CONTEXT)
+  batch = next(iter(history_windows.history_windows(data_dir, 'darkroom', BATCH,
+                                                    context_length=CONTEXT)))
+  for _ in range(WARMUP):
+    train_step(batch)
+  start = time.perf_counter()
+  for _ in range(FLAGS.steps):
+    loss, _ = train_step(batch)
+  float(loss)
+  return FLAGS.steps * BATCH * CONTEXT / (time.perf_counter() - start)
+
+
+def trainer_tokens_per_second(root_dir: str) -> float:
+  gin.bind_parameter('train.num_steps', WARMUP + FLAGS.steps)
+  gin.bind_parameter('train.log_every', WARMUP)
+  gin.bind_parameter('train.checkpoint_every', 10**9)
+  directory = trainer.train_dir(root_dir, 'darkroom')
+  trainer.train(root_dir)
+  with open(os.path.join(directory, 'metrics.jsonl')) as f:
+    records = [json.loads(line) for line in f][1:]  # The first window includes tracing.
+  timed = [r for r in records if r['step'] > WARMUP]
+  return sum(r['tokens_per_s'] for r in timed) / len(timed)
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  gin.parse_config_file('gin/darkroom_small.gin')
+  gin.bind_parameter('train.context_length', CONTEXT)
+  gin.bind_parameter('train.batch_size', BATCH)
+  with tempfile.TemporaryDirectory() as scratch:
+    root_dir = FLAGS.root_dir or os.path.join(scratch, 'exp')
+    if not FLAGS.root_dir:
+      generate.generate(root_dir)
+    data_dir = os.path.join(root_dir, 'tfds')
+    bare = bare_tokens_per_second(data_dir)
+    training_root = os.path.join(scratch, 'train_run')
+    os.makedirs(training_root)
+    os.symlink(os.path.abspath(data_dir), os.path.join(training_root, 'tfds'))
+    full = trainer_tokens_per_second(training_root)
+  figures = {'model': 'paper size: embedding 64, 4 layers, 4 heads, feed-forward 2048',
+             'batch': BATCH, 'context': CONTEXT,
+             'bare_model_step_tokens_per_s': round(bare),
+             'full_trainer_tokens_per_s': round(full),
+             'full_over_bare': round(full / bare, 3)}
+  for key, value in figures.items():
+    print(f'{key}: {value}')
+  print(json.dumps(figures))
+
+
+if __name__ == '__main__':
+  app.run(main)
