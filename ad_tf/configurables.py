@@ -2,7 +2,10 @@
 
 # pylint: disable=unused-import
 from ad_tf.data import history_windows
+from ad_tf.evaluation import evaluate
+from ad_tf.export import export
 from ad_tf.generation import generate
+from ad_tf import pipeline
 from ad_tf.model import transformer
 from ad_tf.sources import dqn
 from ad_tf.sources import ppo

@@ -1,0 +1,36 @@
+r"""Algorithm Distillation end to end: generate -> train AD -> train ED -> evaluate -> export.
+
+  python -m ad_tf.bin.pipeline --root_dir=runs/demo --gin_file=gin/darkroom_small.gin
+
+Every stage resumes if it was done or interrupted; re-run the same command after a crash.
+"""
+
+from absl import app
+from absl import flags
+
+import ad_tf  # pylint: disable=unused-import
+from ad_tf import pipeline as pipeline_lib
+from ad_tf.bin import binary_utils
+from ad_tf.data import history_windows
+from ad_tf.train import strategy as strategy_lib
+from ad_tf.train import trainer
+
+flags.DEFINE_string('root_dir', None, 'Experiment directory.')
+flags.DEFINE_multi_string('gin_file', [], 'Gin config files.')
+flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings.')
+flags.DEFINE_enum('strategy', 'default', strategy_lib.STRATEGIES, 'tf.distribute strategy.')
+flags.mark_flag_as_required('root_dir')
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  binary_utils.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
+  strategy = strategy_lib.get_strategy(FLAGS.strategy)
+  binary_utils.run(lambda: pipeline_lib.pipeline(FLAGS.root_dir, strategy),
+                   expected_errors=(ValueError, trainer.TrainingError,
+                                    history_windows.DatasetError))
+
+
+if __name__ == '__main__':
+  app.run(main)

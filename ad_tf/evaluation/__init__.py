@@ -1,0 +1,1 @@
+"""Step 3 of Algorithm Distillation: in-context evaluation of the frozen model on held-out tasks."""

@@ -1,0 +1,120 @@
+"""In-context rollouts: the frozen transformer fills its own context and improves with no update.
+
+B runs (task x seed) step together on the batched TF environment inside one `tf.while_loop`.
+Each step's token (observation, step in episode, previous action, previous reward) is decoded
+incrementally with keras_nlp's self-attention cache; the action is sampled from the policy with
+`action_sampling` (per row, keyed by the row's seed and step, so a seed reproduces a rollout and
+the exported SavedModel reproduces it too).
+
+The context holds the last `context_length` steps, as in training. When it is full, it slides:
+the oldest `slide` steps (default: one episode) are dropped and the cache is re-filled from the
+newest `context_length - slide` steps in one forward pass, after which decoding continues
+incrementally. Positions restart at 0 after a slide, which training also sees (windows start
+anywhere in a history). `full_recompute=True` instead runs the model over the whole context at
+every step (the reference the cached path is measured against).
+"""
+
+from typing import Dict, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from ad_tf.envs import batched_environment
+from ad_tf.model import action_sampling
+from ad_tf.model import step_tokens
+
+
+def _write(buffer: tf.Tensor, position: tf.Tensor, value: tf.Tensor) -> tf.Tensor:
+  """buffer[:, position] = value, for every row."""
+  one_hot = tf.one_hot(position, tf.shape(buffer)[1], dtype=buffer.dtype)
+  one_hot = tf.reshape(one_hot, [1, -1] + [1] * (buffer.shape.rank - 2))
+  return buffer * (1 - one_hot) + value[:, None] * one_hot
+
+
+def rollout(model: tf.keras.Model, env: batched_environment.BatchedEnvironment,
+            tasks: Dict[str, np.ndarray], env_seeds: np.ndarray, num_episodes: int,
+            context_length: int, policy_seeds: np.ndarray, slide: Optional[int] = None,
+            full_recompute: bool = False, greedy: bool = False) -> np.ndarray:
+  """Runs B in-context rollouts; returns episode returns [B, num_episodes].
+
+  Args:
+    model: the frozen AD transformer.
+    env: the batched environment; `tasks` and `env_seeds` [B] give each row its task and the
+      environment's own randomness.
+    num_episodes: episodes per run.
+    context_length: steps of context (at most the model's positions).
+    policy_seeds: [B] each row's action-sampling seed.
+    slide: steps dropped when the context is full (default: one episode).
+    full_recompute: recompute the whole context every step instead of using the cache.
+    greedy: take the most likely action instead of sampling.
+  """
+  slide = slide or env.episode_length
+  if not 0 < slide < context_length:
+    raise ValueError(f'slide={slide} must be in 1..{context_length - 1} (context_length).')
+  if context_length > model.max_length:
+    raise ValueError(f'context_length={context_length} exceeds the model\'s {model.max_length} '
+                     'positions.')
+  returns = _rollout_graph(model, env, {k: tf.constant(v) for k, v in tasks.items()},
+                           tf.constant(env_seeds, tf.int64), num_episodes, context_length,
+                           tf.constant(policy_seeds, tf.int64), slide, full_recompute, greedy)
+  return returns.numpy()
+
+
+@tf.function
+def _rollout_graph(model, env, tasks, env_seeds, num_episodes, context_length, policy_seeds,
+                   slide, full_recompute, greedy):
+  batch = env_seeds.shape[0]  # Static: one trace per batch size.
+  length = env.episode_length
+  total_steps = num_episodes * length
+  env_state = env.initial_state(tasks, env_seeds)
+  env_state, observation = env.reset(env_state)
+  buffers = {
+      'observation': tf.zeros([batch, context_length, *env.observation_shape], tf.int32),
+      'time': tf.zeros([batch, context_length], tf.int32),
+      'prev_action': tf.zeros([batch, context_length], tf.int32),
+      'prev_reward': tf.zeros([batch, context_length], tf.float32),
+  }
+  cache = model.initial_cache(batch)
+  prev_action = tf.fill([batch], env.num_actions)  # 'None' before the first step.
+  prev_reward = tf.zeros([batch])
+  returns = tf.TensorArray(tf.float32, size=num_episodes)
+  episode_return = tf.zeros([batch])
+  position = tf.constant(0)
+
+  def slide_context(buffers, cache):
+    kept = context_length - slide
+    buffers = {k: tf.roll(v, -slide, axis=1) for k, v in buffers.items()}
+    if full_recompute:
+      return buffers, cache
+    _, cache = model.call_with_cache({k: v[:, :kept] for k, v in buffers.items()},
+                                     model.initial_cache(batch), 0)
+    return buffers, cache
+
+  for step in tf.range(total_steps):
+    if position == context_length:
+      buffers, cache = slide_context(buffers, cache)
+      position = context_length - slide
+    token = {'observation': observation, 'time': step % length,
+             'prev_action': prev_action, 'prev_reward': prev_reward}
+    token['time'] = tf.fill([batch], token['time'])
+    buffers = {k: _write(buffers[k], position, tf.cast(token[k], buffers[k].dtype))
+               for k in step_tokens.STEP_INPUT_KEYS}
+    if full_recompute:
+      logits = tf.gather(model(buffers, training=False), position, axis=1)
+    else:
+      step_logits, cache = model.call_with_cache(
+          {k: v[:, None] for k, v in token.items()}, cache, position)
+      logits = step_logits[:, 0]
+    if greedy:
+      action = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    else:
+      action = action_sampling.sample(logits, policy_seeds, tf.fill([batch], step))
+    env_state, observation, reward = env.step(env_state, action)
+    episode_return += reward
+    prev_action, prev_reward = action, reward
+    position += 1
+    if (step + 1) % length == 0:
+      returns = returns.write((step + 1) // length - 1, episode_return)
+      episode_return = tf.zeros([batch])
+      env_state, observation = env.reset(env_state)
+  return tf.transpose(returns.stack())

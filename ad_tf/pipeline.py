@@ -1,0 +1,60 @@
+"""The whole of Algorithm Distillation as resumable stages on one root_dir.
+
+generate (learning histories) -> generate expert (ED data) -> train AD -> train ED ->
+evaluate (AD, ED, source) -> export. Each stage resumes where it stopped, and a finished stage
+costs nothing on a re-run; stage wall times go to root_dir/pipeline_times.json.
+"""
+
+import json
+import os
+import time
+from typing import Callable, Dict
+
+from absl import logging
+import gin
+
+from ad_tf.evaluation import evaluate
+from ad_tf.export import export
+from ad_tf.generation import generate
+from ad_tf.train import trainer
+
+
+@gin.configurable
+def pipeline(root_dir: str, strategy=None,
+             # Environment
+             env_name: str = 'darkroom',
+             # ED baseline
+             expert_episodes: int = 10,
+             ed_num_steps: int = 1500,
+             # Export
+             export_model: bool = True) -> Dict[str, float]:
+  """Runs every stage; returns the wall time of each stage run now, in seconds."""
+  times_path = os.path.join(root_dir, 'pipeline_times.json')
+  times = {}
+  if os.path.exists(times_path):
+    with open(times_path) as f:
+      times = json.load(f)
+
+  def stage(name: str, run: Callable[[], object]) -> None:
+    logging.info('=== pipeline stage: %s', name)
+    start = time.time()
+    run()
+    elapsed = time.time() - start
+    times[name] = times.get(name, 0.0) + elapsed  # Summed over resumptions.
+    os.makedirs(root_dir, exist_ok=True)
+    with open(times_path, 'w') as f:
+      json.dump(times, f, indent=1)
+
+  stage('generate', lambda: generate.generate(root_dir, env_name=env_name))
+  stage('generate_expert', lambda: generate.generate(
+      root_dir, env_name=env_name, expert=True, expert_episodes=expert_episodes,
+      subsample_every=1))
+  stage('train_ad', lambda: trainer.train(root_dir, strategy, env_name=env_name,
+                                          dataset_config=env_name))
+  stage('train_ed', lambda: trainer.train(root_dir, strategy, env_name=env_name,
+                                          dataset_config=f'{env_name}_expert',
+                                          num_steps=ed_num_steps))
+  stage('evaluate', lambda: evaluate.evaluate(root_dir, env_name=env_name))
+  if export_model:
+    stage('export', lambda: export.export(root_dir, env_name=env_name))
+  return times

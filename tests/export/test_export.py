@@ -1,0 +1,105 @@
+"""The exported SavedModel: TF Serving layout, signatures, and the same rollouts as in process."""
+
+import os
+import subprocess
+import sys
+
+import gin
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import ad_tf.envs
+import ad_tf.configurables  # pylint: disable=unused-import
+from ad_tf.evaluation import evaluate
+from ad_tf.evaluation import in_context
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
+
+
+def run(binary, root, *bindings):
+  result = subprocess.run(
+      [sys.executable, '-m', f'ad_tf.bin.{binary}', f'--root_dir={root}', f'--gin_file={TINY}']
+      + [f'--gin_bindings={b}' for b in bindings], cwd=REPO, capture_output=True, text=True,
+      timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result
+
+
+@pytest.fixture(scope='module')
+def exported(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp('export'))
+  run('generate', root, 'generate.num_tasks=1')
+  run('train', root, 'train.num_steps=20')
+  run('export', root)
+  return root
+
+
+def client_style_rollout(policy, tasks, env_seeds, policy_seeds, episodes):
+  """All rows batched through the loaded signatures, each row driving its own PyEnvironment."""
+  envs = [ad_tf.envs.load('darkroom', t, seed=int(s)) for t, s in zip(tasks, env_seeds)]
+  state = policy.signatures['get_initial_state'](batch_size=tf.constant(len(envs)))
+  state['state_seed'] = tf.constant(policy_seeds, tf.int64)
+  steps = [env.reset() for env in envs]
+  prev_action = np.zeros(len(envs), np.int32)
+  prev_reward = np.zeros(len(envs), np.float32)
+  returns = np.zeros((len(envs), episodes))
+  for episode in range(episodes):
+    for _ in range(20):
+      out = policy.signatures['action'](
+          observation=tf.constant(np.stack([s.observation for s in steps])),
+          prev_action=tf.constant(prev_action), prev_reward=tf.constant(prev_reward), **state)
+      state = {k: v for k, v in out.items() if k.startswith('state_')}
+      prev_action = out['action'].numpy()
+      steps = [env.step(np.int32(a)) for env, a in zip(envs, prev_action)]
+      prev_reward = np.array([s.reward for s in steps], np.float32)
+      returns[:, episode] += prev_reward
+    steps = [env.reset() for env in envs]
+  return returns
+
+
+def test_layout_and_signatures(exported):
+  export_dir = os.path.join(exported, 'export')
+  versions = os.listdir(export_dir)
+  assert versions == ['20']  # The training step of the exported checkpoint.
+  shown = subprocess.run(['saved_model_cli', 'show', '--all', '--dir',
+                          os.path.join(export_dir, '20')], capture_output=True, text=True,
+                         cwd=REPO, env={**os.environ, 'PATH': os.path.dirname(sys.executable)
+                                        + os.pathsep + os.environ['PATH']})
+  assert shown.returncode == 0, shown.stderr
+  for signature in ("signature_def['action']", "signature_def['get_initial_state']",
+                    "signature_def['serving_default']", 'state_position', 'state_seed'):
+    assert signature in shown.stdout
+  run('export', exported)  # Re-exporting the same checkpoint is a no-op.
+  assert os.listdir(export_dir) == ['20']
+
+
+def test_loaded_saved_model_reproduces_in_process_evaluation(exported):
+  gin.parse_config_file(TINY)
+  model = evaluate.load_model(exported, 'darkroom', 'darkroom', 40)
+  tasks = ad_tf.envs.get_family('darkroom').split_tasks('test')[:6]
+  env_seeds, policy_seeds = np.arange(6) + 100, np.arange(6) + 7
+  expected = in_context.rollout(model, ad_tf.envs.load_batched('darkroom'),
+                                ad_tf.envs.stack_tasks('darkroom', tasks), env_seeds, 3, 40,
+                                policy_seeds=policy_seeds)  # 60 steps: the context slides.
+  policy = tf.saved_model.load(os.path.join(exported, 'export', '20'))
+  np.testing.assert_array_equal(client_style_rollout(policy, tasks, env_seeds, policy_seeds, 3),
+                                expected)
+
+
+def test_initial_rows_ignore_previous_action_and_rows_are_independent(exported):
+  action = tf.saved_model.load(os.path.join(exported, 'export', '20')).signatures['action']
+  state = tf.saved_model.load(os.path.join(exported, 'export', '20')).signatures[
+      'get_initial_state'](batch_size=tf.constant(2))
+  observation = tf.constant([[4, 4], [4, 4]], tf.int32)
+  a = action(observation=observation, prev_action=tf.constant([0, 0]),
+             prev_reward=tf.constant([0.0, 0.0]), **state)
+  b = action(observation=observation, prev_action=tf.constant([3, 1]),
+             prev_reward=tf.constant([1.0, 1.0]), **state)
+  np.testing.assert_array_equal(a['logits'], b['logits'])
+  single = {k: v[1:] for k, v in state.items()}
+  c = action(observation=observation[1:], prev_action=tf.constant([2]),
+             prev_reward=tf.constant([0.0]), **single)
+  np.testing.assert_allclose(c['logits'][0], a['logits'][1], atol=1e-5)
+  assert int(c['action'][0]) == int(a['action'][1])
