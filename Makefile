@@ -17,7 +17,7 @@ $(STAMP): setup.py requirements.lock | $(VENV)/bin/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/python -m ad_tf.bin.demo --root_dir=runs/demo --gin_file=gin/darkroom_small.gin
+	$(VENV)/bin/python -m ad_tf.bin.pipeline --root_dir=runs/demo --gin_file=gin/darkroom_small.gin
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q tests

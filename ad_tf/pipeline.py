@@ -54,7 +54,10 @@ def pipeline(root_dir: str, strategy=None,
   stage('train_ed', lambda: trainer.train(root_dir, strategy, env_name=env_name,
                                           dataset_config=f'{env_name}_expert',
                                           num_steps=ed_num_steps))
-  stage('evaluate', lambda: evaluate.evaluate(root_dir, env_name=env_name))
+  if evaluate.is_up_to_date(root_dir):
+    logging.info('Evaluation is up to date with the trained checkpoints; kept.')
+  else:
+    stage('evaluate', lambda: evaluate.evaluate(root_dir, env_name=env_name))
   if export_model:
     stage('export', lambda: export.export(root_dir, env_name=env_name))
   return times

@@ -5,6 +5,9 @@ r"""Algorithm Distillation end to end: generate -> train AD -> train ED -> evalu
 Every stage resumes if it was done or interrupted; re-run the same command after a crash.
 """
 
+import json
+import os
+
 from absl import app
 from absl import flags
 
@@ -12,6 +15,7 @@ import ad_tf  # pylint: disable=unused-import
 from ad_tf import pipeline as pipeline_lib
 from ad_tf.bin import binary_utils
 from ad_tf.data import history_windows
+from ad_tf.evaluation import evaluate
 from ad_tf.train import strategy as strategy_lib
 from ad_tf.train import trainer
 
@@ -27,9 +31,13 @@ def main(argv):
   del argv
   binary_utils.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
   strategy = strategy_lib.get_strategy(FLAGS.strategy)
-  binary_utils.run(lambda: pipeline_lib.pipeline(FLAGS.root_dir, strategy),
-                   expected_errors=(ValueError, trainer.TrainingError,
-                                    history_windows.DatasetError))
+  times = binary_utils.run(lambda: pipeline_lib.pipeline(FLAGS.root_dir, strategy),
+                           expected_errors=(ValueError, trainer.TrainingError,
+                                            history_windows.DatasetError))
+  with open(os.path.join(FLAGS.root_dir, 'eval', 'results.json')) as f:
+    print('\n' + evaluate.results_table(json.load(f)))
+  print(f'\nPlot: {os.path.join(FLAGS.root_dir, "eval", "returns.png")}')
+  print('Wall time per stage (s): ' + ', '.join(f'{k} {v:.0f}' for k, v in times.items()))
 
 
 if __name__ == '__main__':

@@ -31,11 +31,26 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
+def latest_checkpoint(root_dir: str, dataset_config: str) -> Optional[str]:
+  return tf.train.latest_checkpoint(
+      os.path.join(trainer.train_dir(root_dir, dataset_config), 'checkpoints'))
+
+
+def is_up_to_date(root_dir: str) -> bool:
+  """Whether root_dir/eval/results.json was made from the current AD and ED checkpoints."""
+  path = os.path.join(root_dir, 'eval', 'results.json')
+  if not os.path.exists(path):
+    return False
+  with open(path) as f:
+    methods = json.load(f)['methods']
+  return all(m.get('checkpoint') == latest_checkpoint(root_dir, m['dataset_config'])
+             for name, m in methods.items() if name != 'source') and 'AD' in methods
+
+
 def load_model(root_dir: str, dataset_config: str, env_name: str,
                context_length: int) -> Optional[tf.keras.Model]:
   """The latest trained model for `dataset_config`, or None if it was never trained."""
-  checkpoints = os.path.join(trainer.train_dir(root_dir, dataset_config), 'checkpoints')
-  latest = tf.train.latest_checkpoint(checkpoints)
+  latest = latest_checkpoint(root_dir, dataset_config)
   if latest is None:
     return None
   model = trainer.build_model(env_name)
@@ -99,7 +114,8 @@ def evaluate(
       continue
     returns = in_context.rollout(model, env, stacked, env_seeds, num_episodes, context_length,
                                  policy_seeds=env_seeds + 7)
-    results['methods'][method] = {'dataset_config': config, **curve_summary(returns, oracles)}
+    results['methods'][method] = {'dataset_config': config, 'checkpoint': latest_checkpoint(
+        root_dir, config), **curve_summary(returns, oracles)}
     logging.info('%s final-episode return / oracle: %.3f', method,
                  results['methods'][method]['final_episode_normalised'])
   if source_factory is not None:
@@ -142,3 +158,19 @@ def write_results(root_dir: str, results: Dict[str, object]) -> None:
   figure.tight_layout()
   figure.savefig(os.path.join(directory, 'returns.png'))
   plt.close(figure)
+
+
+def results_table(results: Dict[str, object]) -> str:
+  """A plain-text table of the headline figures of every method."""
+  lines = [f'{results["env"]}: {results["num_runs"]} runs on {results["num_test_tasks"]} '
+           f'held-out tasks (context {results["context_length"]} steps)',
+           f'{"method":<8} {"episodes":>8} {"final return":>13} {"final / oracle":>15} '
+           f'{"first ep. >= 0.8 oracle":>24}']
+  for name, summary in results['methods'].items():
+    reached = summary['episodes_to_0.8_oracle']
+    if name == 'source' and reached is not None:
+      reached = (f'{reached} per actor = {reached * summary["learner_episodes_per_index"]} '
+                 'learner episodes')
+    lines.append(f'{name:<8} {len(summary["mean"]):>8} {summary["mean"][-1]:>13.2f} '
+                 f'{summary["final_episode_normalised"]:>15.3f} {str(reached or "never"):>24}')
+  return '\n'.join(lines)
