@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q tests
 
 benchmarks: $(STAMP)
-	$(VENV)/bin/python benchmarks/env_throughput.py
+	for b in env_throughput generate_throughput train_throughput eval_throughput serving_latency; do $(VENV)/bin/python -m benchmarks.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) runs

@@ -1,10 +1,9 @@
 """Environment steps/s: the tf_agents PyEnvironment vs the batched TF env inside a compiled loop.
 
-Usage: python benchmarks/env_throughput.py [--env=darkroom] [--batch_sizes=100,1000]
+Usage: python -m benchmarks.env_throughput [--env=darkroom] [--batch_sizes=100,1000]
 Prints one JSON object on its last line.
 """
 
-import json
 import time
 
 from absl import app
@@ -13,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 import ad_tf.envs
+from benchmarks import figures as figures_lib
 
 flags.DEFINE_string('env', 'darkroom', 'Environment name.')
 flags.DEFINE_list('batch_sizes', ['100', '1000'], 'Batch sizes of the batched TF environment.')
@@ -76,9 +76,7 @@ def main(argv):
   for batch_size in map(int, FLAGS.batch_sizes):
     figures[f'batched_tf_B{batch_size}_steps_per_s'] = round(
         batched_steps_per_second(FLAGS.env, batch_size, FLAGS.episodes))
-  for key, value in figures.items():
-    print(f'{key}: {value}')
-  print(json.dumps(figures))
+  figures_lib.report(figures)
 
 
 if __name__ == '__main__':

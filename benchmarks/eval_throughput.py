@@ -3,11 +3,10 @@ key/value cache vs recomputing the whole context every step.
 
 The model has the paper's size (embedding 64, 4 layers, 4 heads, feed-forward 2048) with 200
 positions; weights are freshly initialised (speed does not depend on them).
-Usage: python benchmarks/eval_throughput.py [--runs=100] [--context=200]
+Usage: python -m benchmarks.eval_throughput [--runs=100] [--context=200]
 Prints one JSON object on its last line.
 """
 
-import json
 import time
 
 from absl import app
@@ -15,6 +14,7 @@ from absl import flags
 import numpy as np
 
 import ad_tf
+from benchmarks import figures as figures_lib
 from ad_tf.evaluation import in_context
 from ad_tf.model import transformer
 from ad_tf.train import trainer
@@ -49,9 +49,7 @@ def main(argv):
              'cached_agent_steps_per_s': round(cached),
              'full_recompute_agent_steps_per_s': round(full),
              'speedup': round(cached / full, 2)}
-  for key, value in figures.items():
-    print(f'{key}: {value}')
-  print(json.dumps(figures))
+  figures_lib.report(figures)
 
 
 if __name__ == '__main__':

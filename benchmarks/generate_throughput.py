@@ -1,11 +1,10 @@
 """Source-data generation speed: Dark Room PPO with 100 actors, learner updates included, and
 the wall time of generating the CPU default dataset (gin/darkroom_small.gin) end to end.
 
-Usage: python benchmarks/generate_throughput.py [--tasks=3]
+Usage: python -m benchmarks.generate_throughput [--tasks=3]
 Prints one JSON object on its last line.
 """
 
-import json
 import os
 import resource
 import tempfile
@@ -18,6 +17,7 @@ import gin
 import tensorflow as tf
 
 import ad_tf
+from benchmarks import figures as figures_lib
 from ad_tf.generation import generate
 from ad_tf.sources import ppo
 
@@ -64,9 +64,7 @@ def main(argv):
       'default_dataset_mbytes': round(size / 2**20, 1),
       'peak_rss_mbytes': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
   })
-  for key, value in figures.items():
-    print(f'{key}: {value}')
-  print(json.dumps(figures))
+  figures_lib.report(figures)
 
 
 if __name__ == '__main__':

@@ -3,12 +3,11 @@
 Exports a freshly initialised model with the CPU default's size (gin/darkroom_small.gin) unless
 --model_base_path points at an export, serves it with serving.prediction_service, and times
 `action` calls made by in-context rollouts.
-Usage: python benchmarks/serving_latency.py [--steps=400]
+Usage: python -m benchmarks.serving_latency [--steps=400]
 Prints one JSON object on its last line.
 """
 
 import concurrent.futures
-import json
 import os
 import tempfile
 import time
@@ -21,6 +20,7 @@ import portpicker
 import tensorflow as tf
 
 import ad_tf
+from benchmarks import figures as figures_lib
 import ad_tf.configurables  # pylint: disable=unused-import
 from ad_tf.export import in_context_policy
 from ad_tf.model import transformer
@@ -86,9 +86,7 @@ def main(argv):
         figures[f'clients_{clients}_steps_per_s'] = round(clients * 1000 / float(np.mean(ms)))
     finally:
       grpc_server.stop(None)
-  for key, value in figures.items():
-    print(f'{key}: {value}')
-  print(json.dumps(figures))
+  figures_lib.report(figures)
 
 
 if __name__ == '__main__':

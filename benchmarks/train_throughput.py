@@ -2,7 +2,7 @@
 
 The bare step repeats one in-memory batch through the trainer's own compiled step; the full
 trainer is `trainer.train` reading windows from `ad_histories` (the input pipeline included).
-Target: full >= 0.9 x bare. Usage: python benchmarks/train_throughput.py [--steps=40]
+Target: full >= 0.9 x bare. Usage: python -m benchmarks.train_throughput [--steps=40]
 Prints one JSON object on its last line.
 """
 
@@ -18,6 +18,7 @@ import gin
 import tensorflow as tf
 
 import ad_tf
+from benchmarks import figures as figures_lib
 import ad_tf.configurables  # pylint: disable=unused-import
 from ad_tf.data import history_windows
 from ad_tf.generation import generate
@@ -82,9 +83,7 @@ def main(argv):
              'bare_model_step_tokens_per_s': round(bare),
              'full_trainer_tokens_per_s': round(full),
              'full_over_bare': round(full / bare, 3)}
-  for key, value in figures.items():
-    print(f'{key}: {value}')
-  print(json.dumps(figures))
+  figures_lib.report(figures)
 
 
 if __name__ == '__main__':

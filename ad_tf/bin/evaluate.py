@@ -6,23 +6,15 @@ Writes root_dir/eval/results.json and root_dir/eval/returns.png.
 """
 
 from absl import app
-from absl import flags
 
-import ad_tf  # pylint: disable=unused-import
+import ad_tf  # pylint: disable=unused-import  (quiet TF start-up, TFDS registration)
 from ad_tf.bin import binary_utils
-from ad_tf.evaluation import evaluate as evaluate_lib
-
-flags.DEFINE_string('root_dir', None, 'Experiment directory.')
-flags.DEFINE_multi_string('gin_file', [], 'Gin config files.')
-flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings.')
-flags.mark_flag_as_required('root_dir')
-FLAGS = flags.FLAGS
+from ad_tf.evaluation import evaluate
 
 
 def main(argv):
   del argv
-  binary_utils.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
-  binary_utils.run(lambda: evaluate_lib.evaluate(FLAGS.root_dir))
+  binary_utils.run_configured(evaluate.evaluate)
 
 
 if __name__ == '__main__':

@@ -13,20 +13,15 @@ import ad_tf  # pylint: disable=unused-import  (quiet TF start-up, TFDS registra
 from ad_tf.bin import binary_utils
 from ad_tf.generation import generate as generate_lib
 
-flags.DEFINE_string('root_dir', None, 'Experiment directory (the dataset goes to root_dir/tfds).')
-flags.DEFINE_multi_string('gin_file', [], 'Gin config files.')
-flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings, e.g. "generate.num_tasks=10".')
 flags.DEFINE_integer('task_shard', 0, 'Which part of the tasks this process generates.')
 flags.DEFINE_integer('num_task_shards', 1, 'Into how many parts the tasks are split.')
-flags.mark_flag_as_required('root_dir')
 FLAGS = flags.FLAGS
 
 
 def main(argv):
   del argv
-  binary_utils.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
-  binary_utils.run(lambda: generate_lib.generate(
-      FLAGS.root_dir, task_shard=FLAGS.task_shard, num_task_shards=FLAGS.num_task_shards))
+  binary_utils.run_configured(lambda root_dir: generate_lib.generate(
+      root_dir, task_shard=FLAGS.task_shard, num_task_shards=FLAGS.num_task_shards))
 
 
 if __name__ == '__main__':

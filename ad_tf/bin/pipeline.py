@@ -14,26 +14,17 @@ from absl import flags
 import ad_tf  # pylint: disable=unused-import
 from ad_tf import pipeline as pipeline_lib
 from ad_tf.bin import binary_utils
-from ad_tf.data import history_windows
 from ad_tf.evaluation import evaluate
 from ad_tf.train import strategy as strategy_lib
-from ad_tf.train import trainer
 
-flags.DEFINE_string('root_dir', None, 'Experiment directory.')
-flags.DEFINE_multi_string('gin_file', [], 'Gin config files.')
-flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings.')
 flags.DEFINE_enum('strategy', 'default', strategy_lib.STRATEGIES, 'tf.distribute strategy.')
-flags.mark_flag_as_required('root_dir')
 FLAGS = flags.FLAGS
 
 
 def main(argv):
   del argv
-  binary_utils.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
   strategy = strategy_lib.get_strategy(FLAGS.strategy)
-  times = binary_utils.run(lambda: pipeline_lib.pipeline(FLAGS.root_dir, strategy),
-                           expected_errors=(ValueError, trainer.TrainingError,
-                                            history_windows.DatasetError))
+  times = binary_utils.run_configured(lambda root_dir: pipeline_lib.pipeline(root_dir, strategy))
   with open(os.path.join(FLAGS.root_dir, 'eval', 'results.json')) as f:
     print('\n' + evaluate.results_table(json.load(f)))
   print(f'\nPlot: {os.path.join(FLAGS.root_dir, "eval", "returns.png")}')

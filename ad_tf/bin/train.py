@@ -12,19 +12,14 @@ import tensorflow as tf
 
 import ad_tf  # pylint: disable=unused-import  (quiet TF start-up, TFDS registration)
 from ad_tf.bin import binary_utils
-from ad_tf.data import history_windows
 from ad_tf.train import strategy as strategy_lib
 from ad_tf.train import trainer
 
-flags.DEFINE_string('root_dir', None, 'Experiment directory (reads root_dir/tfds).')
-flags.DEFINE_multi_string('gin_file', [], 'Gin config files.')
-flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings, e.g. "train.num_steps=100".')
 flags.DEFINE_enum('strategy', 'default', strategy_lib.STRATEGIES, 'tf.distribute strategy.')
 flags.DEFINE_string('tpu', '', 'TPU address, with --strategy=tpu.')
 flags.DEFINE_integer('num_logical_cpus', 0,
                      'Split the CPU into this many logical devices (to exercise mirrored '
                      'training without accelerators); 0 leaves it whole.')
-flags.mark_flag_as_required('root_dir')
 FLAGS = flags.FLAGS
 
 
@@ -34,10 +29,8 @@ def main(argv):
     cpu = tf.config.list_physical_devices('CPU')[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration()] * FLAGS.num_logical_cpus)
-  binary_utils.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
   strategy = strategy_lib.get_strategy(FLAGS.strategy, FLAGS.tpu)
-  binary_utils.run(lambda: trainer.train(FLAGS.root_dir, strategy=strategy),
-                   expected_errors=(trainer.TrainingError, history_windows.DatasetError))
+  binary_utils.run_configured(lambda root_dir: trainer.train(root_dir, strategy=strategy))
 
 
 if __name__ == '__main__':
