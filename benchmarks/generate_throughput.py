@@ -1,12 +1,15 @@
 """Source-data generation speed: Dark Room PPO with 100 actors, learner updates included, and
-the wall time of generating the CPU default dataset (gin/darkroom_small.gin) end to end.
+the wall time of generating the CPU default dataset (gin/darkroom_small.gin) end to end; and
+memory: the peak RSS of `ad_tf.bin.generate` for a dataset and for one 4x larger (flat if
+episodes stream to disk).
 
 Usage: python -m benchmarks.generate_throughput [--tasks=3]
 Prints one JSON object on its last line.
 """
 
 import os
-import resource
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -14,11 +17,11 @@ from absl import app
 from absl import flags
 from absl import logging
 import gin
+import psutil
 import tensorflow as tf
 
 import ad_tf
 from benchmarks import figures as figures_lib
-from ad_tf.generation import generate
 from ad_tf.sources import ppo
 
 flags.DEFINE_integer('tasks', 3, 'Tasks timed for the 100-actor PPO figure (after a warm-up).')
@@ -36,17 +39,28 @@ def ppo_steps_per_second(num_tasks: int) -> float:
   return num_tasks * source.env_steps_per_task / (time.perf_counter() - start)
 
 
-def default_dataset_seconds() -> tuple:
-  gin.parse_config_file(FLAGS.gin_file)
+def run_generate(num_tasks: int) -> tuple:
+  """(wall seconds, peak RSS MB, dataset MB) of a generate process writing `num_tasks` tasks of
+  the CPU default config."""
   with tempfile.TemporaryDirectory() as root:
     start = time.perf_counter()
-    generate.generate(root)
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'ad_tf.bin.generate', f'--root_dir={root}',
+         f'--gin_file={FLAGS.gin_file}', f'--gin_bindings=generate.num_tasks={num_tasks}'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+      try:
+        peak = max(peak, psutil.Process(process.pid).memory_info().rss)
+      except psutil.NoSuchProcess:
+        break
+      time.sleep(0.1)
     seconds = time.perf_counter() - start
-    steps = gin.query_parameter('generate.num_tasks') * ppo.PpoSource(
-        'darkroom').env_steps_per_task
+    if process.returncode:
+      raise RuntimeError(f'generate failed with exit code {process.returncode}')
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(root)
                for f in files)
-  return seconds, steps, size
+  return seconds, peak / 2**20, size / 2**20
 
 
 def main(argv):
@@ -55,14 +69,20 @@ def main(argv):
   tf.random.set_seed(0)
   tf.config.experimental.enable_op_determinism()
   figures = {'ppo_100_actors_env_steps_per_s': round(ppo_steps_per_second(FLAGS.tasks))}
-  seconds, steps, size = default_dataset_seconds()
+  gin.parse_config_file(FLAGS.gin_file)
+  num_tasks = gin.query_parameter('generate.num_tasks')
+  steps = num_tasks * ppo.PpoSource('darkroom').env_steps_per_task
+  seconds, peak, size = run_generate(num_tasks)
+  _, quarter_peak, quarter_size = run_generate(num_tasks // 4)
   figures.update({
       'default_dataset': FLAGS.gin_file,
       'default_dataset_seconds': round(seconds, 1),
       'default_dataset_env_steps': steps,
-      'default_dataset_env_steps_per_s_incl_tracing_and_writing': round(steps / seconds),
-      'default_dataset_mbytes': round(size / 2**20, 1),
-      'peak_rss_mbytes': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+      'default_dataset_env_steps_per_s_incl_start_up_and_writing': round(steps / seconds),
+      'default_dataset_mbytes': round(size, 1),
+      'generate_peak_rss_mbytes': round(peak),
+      f'generate_peak_rss_mbytes_{num_tasks // 4}_tasks_{round(quarter_size, 1)}_mbytes':
+          round(quarter_peak),
   })
   figures_lib.report(figures)
 
