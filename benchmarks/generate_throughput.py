@@ -22,6 +22,7 @@ import tensorflow as tf
 
 import ad_tf
 from benchmarks import figures as figures_lib
+import ad_tf.configurables  # pylint: disable=unused-import  (the gin file configures generate)
 from ad_tf.sources import ppo
 
 flags.DEFINE_integer('tasks', 3, 'Tasks timed for the 100-actor PPO figure (after a warm-up).')

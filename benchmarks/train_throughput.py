@@ -65,7 +65,8 @@ def trainer_tokens_per_second(root_dir: str) -> float:
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  gin.parse_config_file('gin/darkroom_small.gin')
+  gin.parse_config_file('gin/darkroom_small.gin')  # Its dataset; the model is the paper's:
+  gin.bind_parameter('AlgorithmDistillationTransformer.feedforward_dim', 2048)
   gin.bind_parameter('train.context_length', CONTEXT)
   gin.bind_parameter('train.batch_size', BATCH)
   with tempfile.TemporaryDirectory() as scratch:

@@ -69,9 +69,19 @@ class BatchedEnvironment(abc.ABC):
     state = self._start(state)
     return state, self.observe(state)
 
-  def step(self, state: State, action: tf.Tensor) -> Tuple[State, tf.Tensor, tf.Tensor]:
-    """Takes one action [B] in every row; returns (state, next observation, reward)."""
+  def step(self, state: State, action: tf.Tensor,
+           check_actions: bool = True) -> Tuple[State, tf.Tensor, tf.Tensor]:
+    """Takes one action [B] in every row; returns (state, next observation, reward).
+
+    `check_actions=False` skips the range check, for callers whose actions are in range by
+    construction (an argmax over num_actions logits) and that compile with XLA, which has no
+    Assert op.
+    """
     action = tf.cast(action, tf.int32)
+    if not check_actions:
+      state, reward = self._transition(dict(state), action)
+      state['t'] = state['t'] + 1
+      return state, self.observe(state), reward
     message = (f'{self.name}: action out of range; allowed actions are '
                f'0..{self.num_actions - 1}')
     with tf.control_dependencies([

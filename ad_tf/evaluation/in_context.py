@@ -77,8 +77,7 @@ def _rollout_graph(model, env, tasks, env_seeds, num_episodes, context_length, p
   cache = model.initial_cache(batch)
   prev_action = tf.fill([batch], env.num_actions)  # 'None' before the first step.
   prev_reward = tf.zeros([batch])
-  returns = tf.TensorArray(tf.float32, size=num_episodes)
-  episode_return = tf.zeros([batch])
+  returns = tf.zeros([batch, num_episodes])
   position = tf.constant(0)
 
   def slide_context(buffers, cache):
@@ -109,12 +108,11 @@ def _rollout_graph(model, env, tasks, env_seeds, num_episodes, context_length, p
       action = tf.argmax(logits, axis=-1, output_type=tf.int32)
     else:
       action = action_sampling.sample(logits, policy_seeds, tf.fill([batch], step))
-    env_state, observation, reward = env.step(env_state, action)
-    episode_return += reward
+    # Sampled or argmax over num_actions logits: in range by construction.
+    env_state, observation, reward = env.step(env_state, action, check_actions=False)
+    returns += reward[:, None] * tf.one_hot(step // length, num_episodes)
     prev_action, prev_reward = action, reward
     position += 1
     if (step + 1) % length == 0:
-      returns = returns.write((step + 1) // length - 1, episode_return)
-      episode_return = tf.zeros([batch])
       env_state, observation = env.reset(env_state)
-  return tf.transpose(returns.stack())
+  return returns

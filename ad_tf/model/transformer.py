@@ -86,13 +86,18 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
       x = block(x, training=training)
     return self.action_head(x)
 
-  def initial_cache(self, batch_size) -> tf.Tensor:
-    """An empty key/value cache [B, layers, 2, max_length, heads, head_dim]."""
-    head_dim = self.embedding_dim // self.num_heads
-    return tf.zeros([batch_size, self.num_layers, 2, self.max_length, self.num_heads, head_dim])
+  def initial_cache(self, batch_size) -> Tuple[tf.Tensor, ...]:
+    """An empty key/value cache: one [B, 2, max_length, heads, head_dim] tensor per layer.
 
-  def call_with_cache(self, inputs: Dict[str, tf.Tensor], cache: tf.Tensor,
-                      cache_index) -> Tuple[tf.Tensor, tf.Tensor]:
+    Per-layer tensors (rather than one stacked tensor) let each step update a layer's cache in
+    place instead of copying every layer's cache to re-stack them.
+    """
+    head_dim = self.embedding_dim // self.num_heads
+    return tuple(tf.zeros([batch_size, 2, self.max_length, self.num_heads, head_dim])
+                 for _ in range(self.num_layers))
+
+  def call_with_cache(self, inputs: Dict[str, tf.Tensor], cache: Tuple[tf.Tensor, ...],
+                      cache_index) -> Tuple[tf.Tensor, Tuple[tf.Tensor, ...]]:
     """Decodes step inputs [B, S] placed at positions cache_index.. of the context.
 
     Returns action logits [B, S, num_actions] and the updated cache. With S = 1 this is one
@@ -100,11 +105,11 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
     """
     x = self._tokens(inputs, cache_index, training=False)
     updated = []
-    for i, block in enumerate(self.blocks):
-      x, layer_cache = block(x, self_attention_cache=cache[:, i],
+    for block, layer_cache in zip(self.blocks, cache):
+      x, layer_cache = block(x, self_attention_cache=layer_cache,
                              self_attention_cache_update_index=cache_index)
       updated.append(layer_cache)
-    return self.action_head(x), tf.stack(updated, axis=1)
+    return self.action_head(x), tuple(updated)
 
 
 def build_seeded(model: tf.keras.Model, example_inputs, seed: int) -> tf.keras.Model:
