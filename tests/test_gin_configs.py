@@ -19,6 +19,8 @@ def test_gin_file_is_consistent(path):
   gin.parse_config_file(path)
   env_name = gin.query_parameter('generate.env_name')
   assert gin.query_parameter('train.env_name') == env_name
+  for function in ('pipeline', 'evaluate', 'export'):
+    assert gin.query_parameter(f'{function}.env_name') == env_name
   assert (gin.query_parameter('train.context_length')
           <= gin.query_parameter('AlgorithmDistillationTransformer.max_length'))
 
