@@ -27,6 +27,7 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
 import ad_tf.envs
+from ad_tf.sources import actors
 from ad_tf.sources import agent_observation
 from ad_tf.sources import agent_reset
 from ad_tf.sources import learning_history
@@ -152,10 +153,7 @@ class DqnSource:
       observer = reverb_utils.ReverbAddTrajectoryObserver(
           replay.py_client, _TABLE, sequence_length=2, stride_length=1)
       samples = iter(replay.as_dataset(sample_batch_size=self._batch_size, num_steps=2))
-      tasks = ad_tf.envs.stack_tasks(self._env_name, [task] * self.num_actors)
-      actor_seeds = np.int64(seed) * self.num_actors + np.arange(self.num_actors,
-                                                                 dtype=np.int64)
-      env_state = self._env.initial_state(tasks, actor_seeds)
+      env_state = actors.initial_state(self._env, self._env_name, task, seed, self.num_actors)
       episodes = []
       for episode in range(self.num_episodes):
         env_state, *played = self._episode(env_state, tf.constant([seed, episode], tf.int64),
@@ -169,6 +167,4 @@ class DqnSource:
       observer.close()
     finally:
       server.stop()
-    observations, actions, rewards = (
-        np.stack([np.swapaxes(e[i], 0, 1) for e in episodes], axis=1) for i in range(3))
-    return learning_history.LearningHistories(observations, actions, rewards)
+    return learning_history.LearningHistories.from_time_major_episodes(episodes)

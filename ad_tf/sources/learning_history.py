@@ -20,6 +20,15 @@ class LearningHistories:
   actions: np.ndarray
   rewards: np.ndarray
 
+  @classmethod
+  def from_time_major_episodes(cls, episodes) -> 'LearningHistories':
+    """From a list, one item per episode, of (observations [L + 1, A, ...], actions [L, A],
+    rewards [L, A]) as collected by a batched loop."""
+    observations, actions, rewards = (
+        np.stack([np.swapaxes(episode[i], 0, 1) for episode in episodes], axis=1)
+        for i in range(3))
+    return cls(observations, actions, rewards)
+
   @property
   def num_actors(self) -> int:
     return self.actions.shape[0]

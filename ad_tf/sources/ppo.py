@@ -26,6 +26,7 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
 import ad_tf.envs
+from ad_tf.sources import actors
 from ad_tf.sources import agent_observation
 from ad_tf.sources import agent_reset
 from ad_tf.sources import learning_history
@@ -146,15 +147,10 @@ class PpoSource:
   def learn(self, task: Dict[str, np.ndarray], seed: int) -> learning_history.LearningHistories:
     """Trains a fresh agent on `task`; returns the learning histories of all its actors."""
     self._reset_agent(seed)
-    tasks = ad_tf.envs.stack_tasks(self._env_name, [task] * self.num_actors)
-    actor_seeds = np.int64(seed) * self.num_actors + np.arange(self.num_actors, dtype=np.int64)
-    env_state = self._env.initial_state(tasks, actor_seeds)
+    env_state = actors.initial_state(self._env, self._env_name, task, seed, self.num_actors)
     episodes = []
     for iteration in range(self.num_iterations):
       env_state, *episode = self._iteration(
           env_state, tf.constant([seed, iteration], tf.int64))
       episodes.append([x.numpy() for x in episode])
-    # Time-major per episode -> [actors, episodes, time, ...].
-    observations, actions, rewards = (
-        np.stack([np.swapaxes(e[i], 0, 1) for e in episodes], axis=1) for i in range(3))
-    return learning_history.LearningHistories(observations, actions, rewards)
+    return learning_history.LearningHistories.from_time_major_episodes(episodes)

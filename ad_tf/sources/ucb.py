@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 import ad_tf.envs
+from ad_tf.sources import actors
 from ad_tf.sources import learning_history
 
 
@@ -62,9 +63,8 @@ class UcbSource:
     return actions.stack(), rewards.stack()
 
   def learn(self, task: Dict[str, np.ndarray], seed: int) -> learning_history.LearningHistories:
-    tasks = ad_tf.envs.stack_tasks(self._env_name, [task] * self.num_actors)
-    actor_seeds = np.int64(seed) * self.num_actors + np.arange(self.num_actors, dtype=np.int64)
-    actions, rewards = self._run(self._env.initial_state(tasks, actor_seeds))
+    actions, rewards = self._run(
+        actors.initial_state(self._env, self._env_name, task, seed, self.num_actors))
     shape = [self.num_episodes, self._env.episode_length, self.num_actors]
     actions = np.transpose(actions.numpy().reshape(shape), [2, 0, 1])
     rewards = np.transpose(rewards.numpy().reshape(shape), [2, 0, 1])
