@@ -31,10 +31,7 @@ def main(argv):
   predictor_class = (predictors.GrpcPredictor if FLAGS.protocol == 'grpc'
                      else predictors.RestPredictor)
   predictor = predictor_class(FLAGS.target, FLAGS.model_name)
-  family = ad_tf.envs.get_family(FLAGS.env)
-  tasks = (family.split_tasks('test') if hasattr(family, 'split_tasks')
-           else ad_tf.envs.sample_tasks(FLAGS.env, 'test', FLAGS.task_index + 1, 0))
-  task = tasks[FLAGS.task_index]
+  task = ad_tf.envs.held_out_tasks(FLAGS.env, FLAGS.task_index + 1, 0)[FLAGS.task_index]
   oracle = ad_tf.envs.oracle_return(FLAGS.env, task)
   print(f'{FLAGS.env} task {({k: v.tolist() for k, v in task.items()})}, oracle {oracle:.2f}')
   returns = predictors.in_context_rollout(predictor, FLAGS.env, task, FLAGS.episodes,

@@ -35,6 +35,10 @@ class EnvironmentFamily(abc.ABC):
   def sample(self, split: str, num: int, rng: np.random.Generator) -> List[Task]:
     """`num` tasks from `split` (already validated by the caller)."""
 
+  def held_out_tasks(self, num: int, rng: np.random.Generator) -> List[Task]:
+    """Evaluation tasks: `num` draws from the test distribution (finite families override)."""
+    return self.sample('test', num, rng)
+
   @abc.abstractmethod
   def py_environment(self, task: Task, seed: int) -> py_environment.PyEnvironment:
     """One tf_agents PyEnvironment running `task`."""
@@ -64,6 +68,11 @@ class FiniteTaskFamily(EnvironmentFamily):
                        kind='stable')
     chosen = order[:num_test] if split == 'test' else order[num_test:]
     return [tasks[i] for i in np.sort(chosen)]
+
+  def held_out_tasks(self, num: int, rng: np.random.Generator) -> List[Task]:
+    """Every task of the test split, whatever `num`."""
+    del num, rng
+    return self.split_tasks('test')
 
   def sample(self, split: str, num: int, rng: np.random.Generator) -> List[Task]:
     """Balanced sampling: passes over shuffled copies of the split, so every task of the split

@@ -57,6 +57,11 @@ def sample_tasks(name: str, split: str, num: int, seed: int) -> List[family.Task
   return env_family.sample(split, int(num), np.random.default_rng(seed))
 
 
+def held_out_tasks(name: str, num: int, seed: int) -> List[family.Task]:
+  """The evaluation tasks of `name`: its whole test split if finite, else `num` test draws."""
+  return get_family(name).held_out_tasks(int(num), np.random.default_rng(seed))
+
+
 def oracle_return(name: str, task: Mapping[str, np.ndarray]) -> float:
   """The exact best expected episode return of `task`."""
   env_family = get_family(name)

@@ -95,9 +95,7 @@ def evaluate(
   ed_dataset_config = ed_dataset_config or f'{env_name}_expert'
   context_length = context_length or gin.query_parameter('train.context_length')
   env = ad_tf.envs.load_batched(env_name)
-  family = ad_tf.envs.get_family(env_name)
-  test_tasks = (family.split_tasks('test') if hasattr(family, 'split_tasks')
-                else ad_tf.envs.sample_tasks(env_name, 'test', min_runs, seed))
+  test_tasks = ad_tf.envs.held_out_tasks(env_name, min_runs, seed)
   per_task = max(seeds_per_task, -(-min_runs // len(test_tasks)))
   runs = [(task, s) for s in range(per_task) for task in test_tasks]
   oracles = np.array([ad_tf.envs.oracle_return(env_name, task) for task, _ in runs])

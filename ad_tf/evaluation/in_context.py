@@ -93,9 +93,8 @@ def _rollout_graph(model, env, tasks, env_seeds, num_episodes, context_length, p
     if position == context_length:
       buffers, cache = slide_context(buffers, cache)
       position = context_length - slide
-    token = {'observation': observation, 'time': step % length,
+    token = {'observation': observation, 'time': tf.fill([batch], step % length),
              'prev_action': prev_action, 'prev_reward': prev_reward}
-    token['time'] = tf.fill([batch], token['time'])
     buffers = {k: _write(buffers[k], position, tf.cast(token[k], buffers[k].dtype))
                for k in step_tokens.STEP_INPUT_KEYS}
     if full_recompute:

@@ -152,8 +152,7 @@ def _task_histories(source, task, task_index, generation):
   if generation['expert']:
     kept = kept[-generation['expert_episodes']:]
   kept = kept[::generation['subsample_every']]
-  return (type(histories)(histories.observations[:, kept], histories.actions[:, kept],
-                          histories.rewards[:, kept]), kept)
+  return histories.select_episodes(kept), kept
 
 
 def _description(generation, source) -> str:

@@ -41,12 +41,7 @@ class LearningHistories:
     """Episode returns, [actors, episodes]."""
     return self.rewards.sum(axis=-1)
 
-  def subsample_episodes(self, every: int) -> 'LearningHistories':
-    """Every `every`-th episode of each history, starting with the first (paper, Appendix I)."""
-    return LearningHistories(self.observations[:, ::every], self.actions[:, ::every],
-                             self.rewards[:, ::every])
-
-  def last_episodes(self, count: int) -> 'LearningHistories':
-    """The last `count` episodes of each history (e.g. the converged policy for ED)."""
-    return LearningHistories(self.observations[:, -count:], self.actions[:, -count:],
-                             self.rewards[:, -count:])
+  def select_episodes(self, indices: np.ndarray) -> 'LearningHistories':
+    """The episodes at `indices` of every history (subsampling, the converged tail for ED)."""
+    return LearningHistories(self.observations[:, indices], self.actions[:, indices],
+                             self.rewards[:, indices])

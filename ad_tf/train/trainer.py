@@ -129,7 +129,7 @@ def train(
     checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
     logging.info('Resumed from %s at step %d.', manager.latest_checkpoint, int(step.numpy()))
   if chief:
-    _write_model_config(directory, env_name, dataset_config, context_length, model)
+    _write_model_config(directory, env_name, dataset_config, context_length)
   tokens_per_batch = batch_size * context_length
   train_step = make_train_step(model, optimizer, strategy, step, label_smoothing,
                                tokens_per_batch)
@@ -195,11 +195,10 @@ def make_train_step(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimi
   return train_step
 
 
-def _write_model_config(directory, env_name, dataset_config, context_length, model) -> None:
-  """What evaluation and export need to rebuild the model without the training gin files."""
+def _write_model_config(directory, env_name, dataset_config, context_length) -> None:
+  """Provenance beside the checkpoints: the env, data, context and full gin config trained."""
   os.makedirs(directory, exist_ok=True)
   config = {'env_name': env_name, 'dataset_config': dataset_config,
             'context_length': context_length, 'gin_config': gin.config_str()}
   with open(os.path.join(directory, 'model_config.json'), 'w') as f:
     json.dump(config, f, indent=1)
-  del model

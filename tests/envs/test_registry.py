@@ -61,3 +61,13 @@ def test_stack_tasks_batches_validated_tasks():
   assert stacked['key'].shape == (2, 2) and stacked['key'].dtype == np.int32
   with pytest.raises(ValueError, match='outside the 9x9 grid'):
     ad_tf.envs.stack_tasks('key_to_door', [{'key': [1, 2], 'door': [3, 9]}])
+
+
+def test_held_out_tasks_are_the_test_split_or_seeded_test_draws():
+  split = ad_tf.envs.get_family('darkroom').split_tasks('test')
+  assert as_keys(ad_tf.envs.held_out_tasks('darkroom', 5, seed=0)) == as_keys(split)
+  bandit = ad_tf.envs.held_out_tasks('bandit', 7, seed=3)
+  assert len(bandit) == 7
+  expected = ad_tf.envs.sample_tasks('bandit', 'test', 7, seed=3)
+  for a, b in zip(bandit, expected):
+    np.testing.assert_array_equal(a['probs'], b['probs'])

@@ -66,3 +66,10 @@ def test_summary_figures():
   assert summary['final_episode_normalised'] == 1.0 and summary['num_runs'] == 2
   assert evaluate.episodes_to_fraction(summary['normalised_mean'], 0.8) == 3
   assert evaluate.episodes_to_fraction([0.1, 0.2], 0.8) is None
+
+
+def test_greedy_rollout_does_not_depend_on_the_sampling_seed(model):
+  tasks = ad_tf.envs.stack_tasks('darkroom', NEAR_CENTRE)
+  make = lambda seeds: in_context.rollout(model, ad_tf.envs.load_batched('darkroom'), tasks,
+                                          np.arange(8), 2, 40, policy_seeds=seeds, greedy=True)
+  np.testing.assert_array_equal(make(np.arange(8)), make(np.arange(8) + 100))
