@@ -1,5 +1,14 @@
 """In-context evaluation speed: agent-steps/s of 100 parallel rollouts at context 200, with the
-key/value cache vs recomputing the whole context every step.
+key/value cache (IncrementalDecoder) vs recomputing the whole context every step.
+
+`cached` and `full_recompute` time rollouts of context/20 episodes, which fill the context to 200
+steps. `cached_sliding` times twice as many episodes: after the first fill the context slides by
+one episode at every episode end, and each slide re-computes the cache for the 180 kept steps in
+one pass (what a long evaluation pays).
+
+Also times decoding alone (no environment, no sampling) for 200 tokens: keras_nlp's functional
+cache (`call_with_cache`, one token at a time) vs the in-place IncrementalDecoder, in ms per token
+for 100 rows. Every timed call runs once before (same arguments) so no tracing is timed.
 
 Two models with 200 positions, freshly initialised (speed does not depend on the weights): the
 CPU default that the pipeline evaluates (feed-forward 256) and the paper's size (feed-forward
@@ -13,27 +22,57 @@ import time
 from absl import app
 from absl import flags
 import numpy as np
+import tensorflow as tf
 
 import ad_tf
 from benchmarks import figures as figures_lib
 from ad_tf.evaluation import in_context
+from ad_tf.model import incremental_decoder
 from ad_tf.model import transformer
 from ad_tf.train import trainer
 
 flags.DEFINE_integer('runs', 100, 'Parallel rollouts.')
 flags.DEFINE_integer('context', 200, 'Context length (steps).')
-flags.DEFINE_integer('episodes', 20, 'Episodes per timed rollout (20 steps each).')
 FLAGS = flags.FLAGS
 
 
-def steps_per_second(model, env, tasks, full_recompute: bool) -> float:
+def steps_per_second(model, env, tasks, num_episodes: int, full_recompute: bool) -> float:
   seeds = np.arange(FLAGS.runs)
-  args = dict(num_episodes=FLAGS.episodes, context_length=FLAGS.context, policy_seeds=seeds,
+  args = dict(num_episodes=num_episodes, context_length=FLAGS.context, policy_seeds=seeds,
               full_recompute=full_recompute)
-  in_context.rollout(model, env, tasks, seeds, **{**args, 'num_episodes': 1})  # Trace.
+  in_context.rollout(model, env, tasks, seeds, **args)  # Trace and warm up.
   start = time.perf_counter()
   in_context.rollout(model, env, tasks, seeds, **args)
-  return FLAGS.runs * FLAGS.episodes * env.episode_length / (time.perf_counter() - start)
+  return FLAGS.runs * num_episodes * env.episode_length / (time.perf_counter() - start)
+
+
+def decode_ms_per_token(model, keras_nlp_cache: bool) -> float:
+  """ms per decoded token for FLAGS.runs rows over FLAGS.context tokens (decoding only)."""
+  rng = np.random.default_rng(0)
+  shape = [FLAGS.runs, FLAGS.context]
+  tokens = {'observation': tf.constant(rng.integers(0, 9, shape + [2]), tf.int32),
+            'time': tf.constant(np.arange(FLAGS.context)[None] % 20 + np.zeros(shape), tf.int32),
+            'prev_action': tf.constant(rng.integers(0, 5, shape), tf.int32),
+            'prev_reward': tf.constant(rng.integers(0, 2, shape), tf.float32)}
+  decoder = incremental_decoder.IncrementalDecoder(model, FLAGS.runs)
+
+  @tf.function
+  def decode_all(tokens):
+    cache, weights = model.initial_cache(FLAGS.runs), decoder.layer_weights()
+    total = tf.zeros([])
+    for t in tf.range(FLAGS.context):
+      if keras_nlp_cache:
+        logits, cache = model.call_with_cache({k: v[:, t:t + 1] for k, v in tokens.items()},
+                                              cache, t)
+      else:
+        logits = decoder.step({k: v[:, t] for k, v in tokens.items()}, t, weights)
+      total += tf.reduce_sum(logits)
+    return total
+
+  decode_all(tokens)
+  start = time.perf_counter()
+  decode_all(tokens).numpy()
+  return (time.perf_counter() - start) * 1000 / FLAGS.context
 
 
 def main(argv):
@@ -47,11 +86,18 @@ def main(argv):
         num_actions=5, episode_length=20, grid_size=9, max_length=FLAGS.context,
         feedforward_dim=feedforward_dim)
     transformer.build_seeded(model, trainer.example_step_inputs('darkroom', 1, FLAGS.context), 0)
-    cached = steps_per_second(model, env, tasks, full_recompute=False)
-    full = steps_per_second(model, env, tasks, full_recompute=True)
+    fill = FLAGS.context // env.episode_length
+    cached = steps_per_second(model, env, tasks, fill, full_recompute=False)
+    sliding = steps_per_second(model, env, tasks, 2 * fill, full_recompute=False)
+    full = steps_per_second(model, env, tasks, fill, full_recompute=True)
     figures.update({f'{name}_cached_agent_steps_per_s': round(cached),
+                    f'{name}_cached_sliding_agent_steps_per_s': round(sliding),
                     f'{name}_full_recompute_agent_steps_per_s': round(full),
-                    f'{name}_speedup': round(cached / full, 2)})
+                    f'{name}_speedup': round(cached / full, 2),
+                    f'{name}_decode_ms_per_token_keras_nlp_cache': round(
+                        decode_ms_per_token(model, keras_nlp_cache=True), 2),
+                    f'{name}_decode_ms_per_token_in_place_cache': round(
+                        decode_ms_per_token(model, keras_nlp_cache=False), 2)})
   figures_lib.report(figures)
 
 

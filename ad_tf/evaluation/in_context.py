@@ -2,26 +2,40 @@
 
 B runs (task x seed) step together on the batched TF environment inside one `tf.while_loop`.
 Each step's token (observation, step in episode, previous action, previous reward) is decoded
-incrementally with keras_nlp's self-attention cache; the action is sampled from the policy with
+incrementally by an `IncrementalDecoder` (keys and values cached in place; see its module for
+why not keras_nlp's functional cache step by step); the action is sampled from the policy with
 `action_sampling` (per row, keyed by the row's seed and step, so a seed reproduces a rollout and
 the exported SavedModel reproduces it too).
 
 The context holds the last `context_length` steps, as in training. When it is full, it slides:
 the oldest `slide` steps (default: one episode) are dropped and the cache is re-filled from the
-newest `context_length - slide` steps in one forward pass, after which decoding continues
-incrementally. Positions restart at 0 after a slide, which training also sees (windows start
+newest `context_length - slide` steps in one forward pass (keras_nlp's cache path), after which
+decoding continues incrementally. Positions restart at 0 after a slide, which training also sees (windows start
 anywhere in a history). `full_recompute=True` instead runs the model over the whole context at
 every step (the reference the cached path is measured against).
 """
 
 from typing import Dict, Optional
+import weakref
 
 import numpy as np
 import tensorflow as tf
 
 from ad_tf.envs import batched_environment
 from ad_tf.model import action_sampling
+from ad_tf.model import incremental_decoder
 from ad_tf.model import step_tokens
+
+
+# model -> {batch size: IncrementalDecoder}: a rollout reuses its decoder's variables and its trace.
+_DECODERS = weakref.WeakKeyDictionary()
+
+
+def _decoder(model: tf.keras.Model, batch_size: int) -> incremental_decoder.IncrementalDecoder:
+  decoders = _DECODERS.setdefault(model, {})
+  if batch_size not in decoders:
+    decoders[batch_size] = incremental_decoder.IncrementalDecoder(model, batch_size)
+  return decoders[batch_size]
 
 
 def _write(buffer: tf.Tensor, position: tf.Tensor, value: tf.Tensor) -> tf.Tensor:
@@ -54,14 +68,15 @@ def rollout(model: tf.keras.Model, env: batched_environment.BatchedEnvironment,
   if context_length > model.max_length:
     raise ValueError(f'context_length={context_length} exceeds the model\'s {model.max_length} '
                      'positions.')
-  returns = _rollout_graph(model, env, {k: tf.constant(v) for k, v in tasks.items()},
+  decoder = None if full_recompute else _decoder(model, len(env_seeds))
+  returns = _rollout_graph(model, decoder, env, {k: tf.constant(v) for k, v in tasks.items()},
                            tf.constant(env_seeds, tf.int64), num_episodes, context_length,
                            tf.constant(policy_seeds, tf.int64), slide, full_recompute, greedy)
   return returns.numpy()
 
 
 @tf.function
-def _rollout_graph(model, env, tasks, env_seeds, num_episodes, context_length, policy_seeds,
+def _rollout_graph(model, decoder, env, tasks, env_seeds, num_episodes, context_length, policy_seeds,
                    slide, full_recompute, greedy):
   batch = env_seeds.shape[0]  # Static: one trace per batch size.
   length = env.episode_length
@@ -74,24 +89,22 @@ def _rollout_graph(model, env, tasks, env_seeds, num_episodes, context_length, p
       'prev_action': tf.zeros([batch, context_length], tf.int32),
       'prev_reward': tf.zeros([batch, context_length], tf.float32),
   }
-  cache = model.initial_cache(batch)
+  weights = None if full_recompute else decoder.layer_weights()  # Once, outside the loop.
   prev_action = tf.fill([batch], env.num_actions)  # 'None' before the first step.
   prev_reward = tf.zeros([batch])
   returns = tf.zeros([batch, num_episodes])
   position = tf.constant(0)
 
-  def slide_context(buffers, cache):
+  def slide_context(buffers):
     kept = context_length - slide
     buffers = {k: tf.roll(v, -slide, axis=1) for k, v in buffers.items()}
-    if full_recompute:
-      return buffers, cache
-    _, cache = model.call_with_cache({k: v[:, :kept] for k, v in buffers.items()},
-                                     model.initial_cache(batch), 0)
-    return buffers, cache
+    if not full_recompute:
+      decoder.prefill({k: v[:, :kept] for k, v in buffers.items()})
+    return buffers
 
   for step in tf.range(total_steps):
     if position == context_length:
-      buffers, cache = slide_context(buffers, cache)
+      buffers = slide_context(buffers)
       position = context_length - slide
     token = {'observation': observation, 'time': tf.fill([batch], step % length),
              'prev_action': prev_action, 'prev_reward': prev_reward}
@@ -100,9 +113,7 @@ def _rollout_graph(model, env, tasks, env_seeds, num_episodes, context_length, p
     if full_recompute:
       logits = tf.gather(model(buffers, training=False), position, axis=1)
     else:
-      step_logits, cache = model.call_with_cache(
-          {k: v[:, None] for k, v in token.items()}, cache, position)
-      logits = step_logits[:, 0]
+      logits = decoder.step(token, position, weights)
     if greedy:
       action = tf.argmax(logits, axis=-1, output_type=tf.int32)
     else:
