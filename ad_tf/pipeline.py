@@ -1,7 +1,7 @@
 """The whole of Algorithm Distillation as resumable stages on one root_dir.
 
-generate (learning histories) -> generate expert (ED data) -> train AD -> train ED ->
-evaluate (AD, ED, source) -> export. Each stage resumes where it stopped, and a finished stage
+generate (learning histories, and the expert episodes ED trains on, from the same source runs)
+-> train AD -> train ED -> evaluate (AD, ED, source) -> export. Each stage resumes where it stopped, and a finished stage
 costs nothing on a re-run; stage wall times go to root_dir/pipeline_times.json.
 """
 
@@ -45,10 +45,8 @@ def pipeline(root_dir: str, strategy=None,
     with open(times_path, 'w') as f:
       json.dump(times, f, indent=1)
 
-  stage('generate', lambda: generate.generate(root_dir, env_name=env_name))
-  stage('generate_expert', lambda: generate.generate(
-      root_dir, env_name=env_name, expert=True, expert_episodes=expert_episodes,
-      subsample_every=1))
+  stage('generate', lambda: generate.generate(root_dir, env_name=env_name, with_expert=True,
+                                              expert_episodes=expert_episodes))
   stage('train_ad', lambda: trainer.train(root_dir, strategy, env_name=env_name,
                                           dataset_config=env_name))
   stage('train_ed', lambda: trainer.train(root_dir, strategy, env_name=env_name,

@@ -127,8 +127,26 @@ def evaluate(
         **curve_summary(np.stack(curves), source_oracles)}
   for summary in results['methods'].values():
     summary['episodes_to_0.8_oracle'] = episodes_to_fraction(summary['normalised_mean'], 0.8)
+  results['data_efficiency'] = data_efficiency(results['methods'])
   write_results(root_dir, results)
   return results
+
+
+def data_efficiency(methods: Dict[str, Dict]) -> Optional[Dict[str, object]]:
+  """Episodes to 0.8 x oracle: AD's against the source's learner (all its actors' episodes).
+
+  `ratio` (source learner episodes / AD episodes) is None when either never gets there.
+  """
+  if 'AD' not in methods or 'source' not in methods:
+    return None
+  source = methods['source']
+  ad_episodes = methods['AD']['episodes_to_0.8_oracle']
+  learner_episodes = (None if source['episodes_to_0.8_oracle'] is None else
+                      source['episodes_to_0.8_oracle'] * source['learner_episodes_per_index'])
+  ratio = (learner_episodes / ad_episodes
+           if ad_episodes is not None and learner_episodes is not None else None)
+  return {'ad_episodes': ad_episodes, 'source_learner_episodes': learner_episodes,
+          'ratio': ratio}
 
 
 def write_results(root_dir: str, results: Dict[str, object]) -> None:
@@ -171,4 +189,9 @@ def results_table(results: Dict[str, object]) -> str:
                  'learner episodes')
     lines.append(f'{name:<8} {len(summary["mean"]):>8} {summary["mean"][-1]:>13.2f} '
                  f'{summary["final_episode_normalised"]:>15.3f} {str(reached or "never"):>24}')
+  efficiency = results.get('data_efficiency')
+  if efficiency and efficiency['ratio'] is not None:
+    lines.append(f'Episodes to 0.8 x oracle: AD {efficiency["ad_episodes"]}, source '
+                 f'{efficiency["source_learner_episodes"]} (its learner\'s episodes, all actors): '
+                 f'{efficiency["ratio"]:.1f}x fewer for AD.')
   return '\n'.join(lines)

@@ -51,6 +51,7 @@ def generate(
     subsample_every: int = 1,
     expert: bool = False,
     expert_episodes: int = 10,
+    with_expert: bool = False,
     # Source agent
     source_factory: Callable = ppo.PpoSource) -> Optional[str]:
   """Writes the learning histories of `num_tasks` training tasks into root_dir/tfds.
@@ -70,6 +71,8 @@ def generate(
     subsample_every: keep every k-th episode of each history (paper, Appendix I).
     expert: write `<env>_expert`: only the last `expert_episodes` of each history (ED baseline).
     expert_episodes: episodes of the converged policy kept per history when `expert`.
+    with_expert: also write `<env>_expert` from the same source runs (one pass for both
+      datasets; the expert dataset is identical to a separate `expert=True` run's).
     source_factory: builds the source algorithm for `env_name`.
 
   Returns:
@@ -77,48 +80,65 @@ def generate(
   """
   _check_arguments(root_dir, task_shard, num_task_shards, env_name, num_tasks,
                    subsample_every, expert_episodes)
-  config_name = env_name + (ad_histories.EXPERT_SUFFIX if expert else '')
-  version_dir = dataset_dir(root_dir, config_name)
   source = source_factory(env_name=env_name)
   generation = {
-      'dataset_config': config_name, 'env_name': env_name, 'num_tasks': num_tasks,
+      'dataset_config': env_name + (ad_histories.EXPERT_SUFFIX if expert else ''),
+      'env_name': env_name, 'num_tasks': num_tasks,
       'seed': seed, 'subsample_every': subsample_every, 'expert': expert,
       'expert_episodes': expert_episodes if expert else None, 'source': source.name,
       'source_hyperparameters': source.hyperparameters,
   }
-  _claim_or_check(version_dir, generation)
-  if os.path.exists(os.path.join(version_dir, 'dataset_info.json')):
-    logging.info('ad_histories/%s is already complete in %s.', config_name, version_dir)
-    return version_dir
+  generations = [generation]
+  if with_expert and not expert:  # Exactly what a separate `expert=True` run would write.
+    generations.append({**generation, 'dataset_config': env_name + ad_histories.EXPERT_SUFFIX,
+                        'subsample_every': 1, 'expert': True, 'expert_episodes': expert_episodes})
+  for each in generations:
+    _claim_or_check(dataset_dir(root_dir, each['dataset_config']), each)
 
   tasks = ad_tf.envs.sample_tasks(env_name, 'train', num_tasks, seed)
-  builder = ad_histories.AdHistories(config=config_name, data_dir=os.path.join(root_dir, 'tfds'))
-  info = rlds_base.build_info(
-      ad_histories.dataset_config(config_name, _description(generation, source)), builder,
-      ds_metadata={'generation': generation})
-  writer = sharded_writer.ShardedWriter(info, version_dir, num_shards=num_tasks)
+  writers = []
+  for each in generations:
+    config_name, version_dir = each['dataset_config'], dataset_dir(root_dir, each['dataset_config'])
+    if os.path.exists(os.path.join(version_dir, 'dataset_info.json')):
+      logging.info('ad_histories/%s is already complete in %s.', config_name, version_dir)
+      continue
+    builder = ad_histories.AdHistories(config=config_name,
+                                       data_dir=os.path.join(root_dir, 'tfds'))
+    info = rlds_base.build_info(
+        ad_histories.dataset_config(config_name, _description(each, source)), builder,
+        ds_metadata={'generation': each})
+    writers.append((each, sharded_writer.ShardedWriter(info, version_dir, num_shards=num_tasks)))
   todo = [i for i in range(num_tasks) if i % num_task_shards == task_shard
-          and not writer.is_done(i)]
-  logging.info('ad_histories/%s: %d of %d tasks to generate in this shard (%d already done).',
-               config_name, len(todo), num_tasks, writer.num_done())
-  _run_tasks(todo, tasks, source, writer, generation)
-  if writer.finalize():
-    logging.info('ad_histories/%s complete: %s', config_name, version_dir)
-    return version_dir
-  logging.info('This shard is done; %d of %d tasks written so far.', writer.num_done(), num_tasks)
+          and not all(writer.is_done(i) for _, writer in writers)]
+  for each, writer in writers:
+    logging.info('ad_histories/%s: %d of %d tasks to generate in this shard (%d already done).',
+                 each['dataset_config'], len(todo), num_tasks, writer.num_done())
+  _run_tasks(todo, tasks, source, writers)
+  complete = True
+  for each, writer in writers:
+    if writer.finalize():
+      logging.info('ad_histories/%s complete.', each['dataset_config'])
+    else:
+      complete = False
+  if complete:
+    return dataset_dir(root_dir, generation['dataset_config'])
+  logging.info('This shard is done; the other shards are still pending.')
   return None
 
 
-def _run_tasks(todo, tasks, source, writer, generation) -> None:
-  """Runs the source task by task while a writer thread serializes the previous task."""
-  pending = queue.Queue(maxsize=1)  # At most one task's histories wait: memory stays flat.
+def _run_tasks(todo, tasks, source, writers) -> None:
+  """Runs the source task by task while a writer thread serializes the previous task.
+
+  Every task's source run is written to each (generation, writer) that lacks it.
+  """
+  pending = queue.Queue(maxsize=len(writers))  # One task's histories wait: memory stays flat.
   failure = []
 
   def write_loop():
     while (item := pending.get()) is not None:
       if not failure:
         try:
-          writer.write_shard(item[0], item[1])
+          item[0].write_shard(item[1], item[2])
         except Exception as error:  # pylint: disable=broad-except
           failure.append(error)
 
@@ -129,11 +149,16 @@ def _run_tasks(todo, tasks, source, writer, generation) -> None:
     for done, task_index in enumerate(todo, start=1):
       if failure:
         break
-      histories, kept = _task_histories(source, tasks[task_index], task_index, generation)
-      pending.put((task_index, rlds_episodes.episodes(
-          histories, kept, task=tasks[task_index], task_index=task_index,
-          seed=task_seed(generation['seed'], task_index), source=source.name,
-          first_history_id=task_index * source.num_actors)))
+      seed = task_seed(writers[0][0]['seed'], task_index)
+      histories = source.learn(tasks[task_index], seed)
+      for generation, writer in writers:
+        if writer.is_done(task_index):
+          continue
+        kept = _kept_episodes(histories.num_episodes, generation)
+        pending.put((writer, task_index, rlds_episodes.episodes(
+            histories.select_episodes(kept), kept, task=tasks[task_index],
+            task_index=task_index, seed=seed, source=source.name,
+            first_history_id=task_index * source.num_actors)))
       steps += source.env_steps_per_task
       elapsed = time.time() - start
       logging.info('task %d/%d done | %.0f env steps/s | ETA %.0f s', done, len(todo),
@@ -145,14 +170,12 @@ def _run_tasks(todo, tasks, source, writer, generation) -> None:
     raise failure[0]
 
 
-def _task_histories(source, task, task_index, generation):
-  """The source's histories of one task, with the episodes the dataset keeps."""
-  histories = source.learn(task, task_seed(generation['seed'], task_index))
-  kept = np.arange(histories.num_episodes)
+def _kept_episodes(num_episodes: int, generation) -> np.ndarray:
+  """Which of a history's episodes a dataset keeps."""
+  kept = np.arange(num_episodes)
   if generation['expert']:
     kept = kept[-generation['expert_episodes']:]
-  kept = kept[::generation['subsample_every']]
-  return histories.select_episodes(kept), kept
+  return kept[::generation['subsample_every']]
 
 
 def _description(generation, source) -> str:

@@ -68,6 +68,16 @@ def test_summary_figures():
   assert evaluate.episodes_to_fraction([0.1, 0.2], 0.8) is None
 
 
+def test_data_efficiency_counts_every_episode_of_the_source_learner():
+  methods = {'AD': {'episodes_to_0.8_oracle': 12},
+             'source': {'episodes_to_0.8_oracle': 65, 'learner_episodes_per_index': 4}}
+  assert evaluate.data_efficiency(methods) == {
+      'ad_episodes': 12, 'source_learner_episodes': 260, 'ratio': 260 / 12}
+  methods['AD']['episodes_to_0.8_oracle'] = None
+  assert evaluate.data_efficiency(methods)['ratio'] is None
+  assert evaluate.data_efficiency({'AD': methods['AD']}) is None
+
+
 def test_greedy_rollout_does_not_depend_on_the_sampling_seed(model):
   tasks = ad_tf.envs.stack_tasks('darkroom', NEAR_CENTRE)
   make = lambda seeds: in_context.rollout(model, ad_tf.envs.load_batched('darkroom'), tasks,

@@ -121,6 +121,21 @@ def test_expert_config_and_subsampling(tmp_path):
   assert sorted({int(e['episode_index']) for e in episodes}) == [0, 1, 2]
 
 
+def test_with_expert_writes_both_datasets_in_one_pass(reference, tmp_path):
+  one_pass = str(tmp_path / 'one_pass')
+  result = run_generate(one_pass, 'generate.with_expert=True', 'generate.expert_episodes=6')
+  assert result.returncode == 0, result.stderr
+  assert result.stderr.count('task 4/4 done') == 1  # The source ran once per task.
+  assert shard_bytes(one_pass) == shard_bytes(reference[0])
+  separate = str(tmp_path / 'separate')
+  assert run_generate(separate, 'generate.expert=True', 'generate.expert_episodes=6').returncode == 0
+  assert shard_bytes(one_pass, 'darkroom_expert') == shard_bytes(separate, 'darkroom_expert')
+  assert len(load_episodes(one_pass, 'darkroom_expert')) == 4 * 4 * 6
+  # Re-running finds both datasets complete and runs nothing.
+  again = run_generate(one_pass, 'generate.with_expert=True', 'generate.expert_episodes=6')
+  assert again.returncode == 0 and again.stderr.count('already complete') == 2
+
+
 @pytest.mark.parametrize('bindings, flags, message', [
     (['generate.env_name="darkroomm"'], [], "Unknown env_name 'darkroomm'"),
     (['generate.no_such_argument=3'], [], 'bad gin configuration'),
