@@ -1,8 +1,9 @@
 """The whole of Algorithm Distillation as resumable stages on one root_dir.
 
 generate (learning histories, and the expert episodes ED trains on, from the same source runs)
--> train AD -> train ED -> evaluate (AD, ED, source) -> export. Each stage resumes where it stopped, and a finished stage
-costs nothing on a re-run; stage wall times go to root_dir/pipeline_times.json.
+-> train AD -> train ED -> evaluate (AD, ED, source) -> export. Each stage resumes where it
+stopped, and a finished stage costs nothing on a re-run; stage wall times go to
+root_dir/pipeline_times.json.
 """
 
 import json

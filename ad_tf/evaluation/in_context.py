@@ -10,9 +10,9 @@ the exported SavedModel reproduces it too).
 The context holds the last `context_length` steps, as in training. When it is full, it slides:
 the oldest `slide` steps (default: one episode) are dropped and the cache is re-filled from the
 newest `context_length - slide` steps in one forward pass (keras_nlp's cache path), after which
-decoding continues incrementally. Positions restart at 0 after a slide, which training also sees (windows start
-anywhere in a history). `full_recompute=True` instead runs the model over the whole context at
-every step (the reference the cached path is measured against).
+decoding continues incrementally. Positions restart at 0 after a slide, which training also sees
+(windows start anywhere in a history). `full_recompute=True` instead runs the model over the
+whole context at every step (the reference the cached path is measured against).
 """
 
 from typing import Dict, Optional
@@ -76,8 +76,8 @@ def rollout(model: tf.keras.Model, env: batched_environment.BatchedEnvironment,
 
 
 @tf.function
-def _rollout_graph(model, decoder, env, tasks, env_seeds, num_episodes, context_length, policy_seeds,
-                   slide, full_recompute, greedy):
+def _rollout_graph(model, decoder, env, tasks, env_seeds, num_episodes, context_length,
+                   policy_seeds, slide, full_recompute, greedy):
   batch = env_seeds.shape[0]  # Static: one trace per batch size.
   length = env.episode_length
   total_steps = num_episodes * length

@@ -17,6 +17,9 @@ after it slides.
 A decoder belongs to one batch size; it is stateful, so run one rollout at a time on it.
 """
 
+# The keras_nlp layers' sublayers hold the weights this decoder computes with.
+# pylint: disable=protected-access
+
 from typing import Dict, List, Tuple
 
 import tensorflow as tf
@@ -53,15 +56,15 @@ class IncrementalDecoder(tf.Module):
     scale = 1.0 / tf.sqrt(tf.cast(self._head_dim, tf.float32))
     weights = []
     for block in self._model.blocks:
-      attention = block._self_attention_layer  # pylint: disable=protected-access
-      query, key, value = (attention._query_dense, attention._key_dense,  # pylint: disable=protected-access
-                           attention._value_dense)  # pylint: disable=protected-access
+      attention = block._self_attention_layer
+      query, key, value = (attention._query_dense, attention._key_dense,
+                           attention._value_dense)
       kernel = tf.concat([tf.reshape(query.kernel, [dim, dim]) * scale,
                           tf.reshape(key.kernel, [dim, dim]),
                           tf.reshape(value.kernel, [dim, dim])], axis=1)
       bias = tf.concat([tf.reshape(query.bias, [dim]) * scale, tf.reshape(key.bias, [dim]),
                         tf.reshape(value.bias, [dim])], axis=0)
-      output = attention._output_dense  # pylint: disable=protected-access
+      output = attention._output_dense
       weights.append((kernel, bias, tf.reshape(output.kernel, [dim, dim]), output.bias))
     return weights
 
@@ -92,8 +95,8 @@ class IncrementalDecoder(tf.Module):
       probabilities = tf.nn.softmax(scores, axis=2)
       attended = tf.matmul(probabilities, values[:, :, :position + 1], transpose_a=True)
       x = _layer_norm(x + tf.matmul(tf.reshape(attended, [batch, -1]), output_kernel)
-                      + output_bias, block._self_attention_layer_norm)  # pylint: disable=protected-access
-      hidden = block._feedforward_intermediate_dense(x)  # pylint: disable=protected-access
-      x = _layer_norm(x + block._feedforward_output_dense(hidden),  # pylint: disable=protected-access
-                      block._feedforward_layer_norm)  # pylint: disable=protected-access
+                      + output_bias, block._self_attention_layer_norm)
+      hidden = block._feedforward_intermediate_dense(x)
+      x = _layer_norm(x + block._feedforward_output_dense(hidden),
+                      block._feedforward_layer_norm)
     return model.action_head(x)
