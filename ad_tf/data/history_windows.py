@@ -20,6 +20,7 @@ from tensorflow_datasets.core import example_parser
 
 import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
 import ad_tf.envs
+from ad_tf.model import step_tokens
 
 
 class DatasetError(ValueError):
@@ -52,7 +53,8 @@ def history_shape(builder: tfds.core.DatasetBuilder) -> Tuple[str, int, int]:
 def _episode_arrays(episode) -> Dict[str, tf.Tensor]:
   steps = episode['steps']
   return {'observation': steps['observation'][:-1], 'action': steps['action'][:-1],
-          'reward': steps['reward'][:-1], 'history_id': episode['history_id'],
+          'reward': steps['reward'][:-1], 'action_probs': steps['action_probs'][:-1],
+          'history_id': episode['history_id'],
           'episode_index': episode['episode_index']}
 
 
@@ -67,6 +69,7 @@ def history_step_inputs(history: Dict[str, tf.Tensor], num_actions: int) -> Dict
       'prev_action': tf.concat([[num_actions], action[:-1]], 0),
       'prev_reward': tf.concat([[0.0], reward[:-1]], 0),
       'action': action,
+      'action_probs': flat(history['action_probs']),
   }
 
 
@@ -80,7 +83,10 @@ def history_windows(
     windows_per_history: int = 32,
     shuffle_buffer: int = 4096,
     seed: int = 0) -> tf.data.Dataset:
-  """An endless dataset of (step inputs, target actions) batches of shape [batch, context].
+  """An endless dataset of (step inputs, targets) batches of shape [batch, context].
+
+  Targets are the source's action `action` [batch, context] and the distribution it was drawn
+  from, `action_probs` [batch, context, num_actions].
 
   Args:
     data_dir: the TFDS data_dir (root_dir/tfds).
@@ -130,6 +136,6 @@ def history_windows(
              .flat_map(lambda i, history: cut_windows(tf.cast(i, tf.int32), history)))
   return (windows.shuffle(shuffle_buffer, seed=seed)
           .batch(global_batch_size, drop_remainder=True)
-          .map(lambda w: ({k: w[k] for k in ('observation', 'time', 'prev_action',
-                                             'prev_reward')}, w['action']))
+          .map(lambda w: ({k: w[k] for k in step_tokens.STEP_INPUT_KEYS},
+                          {k: w[k] for k in ('action', 'action_probs')}))
           .prefetch(tf.data.AUTOTUNE))

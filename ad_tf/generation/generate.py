@@ -127,11 +127,13 @@ def generate(
 
 
 def _run_tasks(todo, tasks, source, writers) -> None:
-  """Runs the source task by task while a writer thread serializes the previous task.
+  """Runs the source on `source.tasks_per_call` tasks at a time while a writer thread
+  serializes the previous ones.
 
   Every task's source run is written to each (generation, writer) that lacks it.
   """
-  pending = queue.Queue(maxsize=len(writers))  # One task's histories wait: memory stays flat.
+  # One call's histories wait to be written while the next call runs: memory stays flat.
+  pending = queue.Queue(maxsize=len(writers) * source.tasks_per_call)
   failure = []
 
   def write_loop():
@@ -144,25 +146,28 @@ def _run_tasks(todo, tasks, source, writers) -> None:
 
   thread = threading.Thread(target=write_loop, daemon=True)
   thread.start()
-  start, steps = time.time(), 0
+  start, done = time.time(), 0
   try:
-    for done, task_index in enumerate(todo, start=1):
+    for first in range(0, len(todo), source.tasks_per_call):
       if failure:
         break
-      seed = task_seed(writers[0][0]['seed'], task_index)
-      histories = source.learn(tasks[task_index], seed)
-      for generation, writer in writers:
-        if writer.is_done(task_index):
-          continue
-        kept = _kept_episodes(histories.num_episodes, generation)
-        pending.put((writer, task_index, rlds_episodes.episodes(
-            histories.select_episodes(kept), kept, task=tasks[task_index],
-            task_index=task_index, seed=seed, source=source.name,
-            first_history_id=task_index * source.num_actors)))
-      steps += source.env_steps_per_task
+      group = todo[first:first + source.tasks_per_call]
+      seeds = [task_seed(writers[0][0]['seed'], task_index) for task_index in group]
+      learned = source.learn_many([tasks[task_index] for task_index in group], seeds)
+      for task_index, seed, histories in zip(group, seeds, learned):
+        for generation, writer in writers:
+          if writer.is_done(task_index):
+            continue
+          kept = _kept_episodes(histories.num_episodes, generation)
+          pending.put((writer, task_index, rlds_episodes.episodes(
+              histories.select_episodes(kept), kept, task=tasks[task_index],
+              task_index=task_index, seed=seed, source=source.name,
+              first_history_id=task_index * source.num_actors)))
+      done += len(group)
       elapsed = time.time() - start
       logging.info('task %d/%d done | %.0f env steps/s | ETA %.0f s', done, len(todo),
-                   steps / elapsed, elapsed / done * (len(todo) - done))
+                   done * source.env_steps_per_task / elapsed,
+                   elapsed / done * (len(todo) - done))
   finally:
     pending.put(None)
     thread.join()

@@ -7,13 +7,13 @@ import numpy as np
 from ad_tf.sources import learning_history
 
 
-def episode_steps(observations: np.ndarray, actions: np.ndarray,
-                  rewards: np.ndarray) -> Dict[str, np.ndarray]:
+def episode_steps(observations: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                  action_probs: np.ndarray) -> Dict[str, np.ndarray]:
   """RLDS steps of one time-limited episode of L actions: L + 1 steps.
 
-  Step t holds o_t, a_t and the reward a_t earned; step L holds the final observation, with
-  padding action 0 and reward 0. Episodes end by time limit, so no step is terminal and every
-  discount is 1.
+  Step t holds o_t, a_t, the reward a_t earned and the probabilities the source's policy gave
+  each action at o_t; step L holds the final observation, with padding action 0, reward 0 and
+  probabilities 0. Episodes end by time limit, so no step is terminal and every discount is 1.
   """
   num_steps = len(actions) + 1
   index = np.arange(num_steps)
@@ -21,6 +21,8 @@ def episode_steps(observations: np.ndarray, actions: np.ndarray,
       'observation': observations.astype(np.int32),
       'action': np.append(actions, 0).astype(np.int32),
       'reward': np.append(rewards, 0).astype(np.float32),
+      'action_probs': np.concatenate([action_probs, np.zeros_like(action_probs[:1])]).astype(
+          np.float32),
       'discount': np.ones(num_steps, np.float32),
       'is_first': index == 0,
       'is_last': index == num_steps - 1,
@@ -44,7 +46,8 @@ def episodes(histories: learning_history.LearningHistories, source_episodes: np.
       yield {
           'steps': episode_steps(histories.observations[actor, index],
                                  histories.actions[actor, index],
-                                 histories.rewards[actor, index]),
+                                 histories.rewards[actor, index],
+                                 histories.action_probs[actor, index]),
           'history_id': first_history_id + actor,
           'episode_index': index,
           'source_episode': int(source_episodes[index]),

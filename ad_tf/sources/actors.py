@@ -1,6 +1,6 @@
-"""The actors of one source run: B copies of one task in a batched environment."""
+"""The actors of source runs: `num_actors` copies of each task in one batched environment."""
 
-from typing import Dict
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -9,9 +9,13 @@ from ad_tf.envs import batched_environment
 
 
 def initial_state(env: batched_environment.BatchedEnvironment, env_name: str,
-                  task: Dict[str, np.ndarray], seed: int,
-                  num_actors: int) -> batched_environment.State:
-  """Every actor on `task`; actor a gets environment seed `seed * num_actors + a`."""
-  tasks = ad_tf.envs.stack_tasks(env_name, [task] * num_actors)
-  seeds = np.int64(seed) * num_actors + np.arange(num_actors, dtype=np.int64)
-  return env.initial_state(tasks, seeds)
+                  tasks: Sequence[Dict[str, np.ndarray]], seeds: Sequence[int],
+                  num_actors: int) -> Tuple[batched_environment.State, np.ndarray]:
+  """Rows task-major then actor: actor a of the task with seed s is row seed s * num_actors + a.
+
+  Returns the environment state and each row's seed (which also keys the row's own draws).
+  """
+  rows = ad_tf.envs.stack_tasks(env_name, [task for task in tasks for _ in range(num_actors)])
+  row_seeds = (np.repeat(np.asarray(seeds, np.int64), num_actors) * num_actors
+               + np.tile(np.arange(num_actors, dtype=np.int64), len(seeds)))
+  return env.initial_state(rows, row_seeds), row_seeds

@@ -31,12 +31,13 @@ from ad_tf.sources import actors
 from ad_tf.sources import agent_observation
 from ad_tf.sources import agent_reset
 from ad_tf.sources import learning_history
+from ad_tf.sources import source
 
 _TABLE = 'uniform_replay'
 
 
 @gin.configurable
-class DqnSource:
+class DqnSource(source.Source):
   """Runs DQN on one task at a time and returns every actor's learning history."""
 
   name = 'dqn'
@@ -92,12 +93,13 @@ class DqnSource:
   def _episode(self, env_state: Dict[str, tf.Tensor], sample_seed: tf.Tensor,
                epsilon: tf.Tensor):
     """One epsilon-greedy episode for every actor: observations [L + 1, A, ...], actions and
-    rewards [L, A], time-major."""
+    rewards [L, A] and the epsilon-greedy action probabilities [L, A, num_actions], time-major."""
     env, length, actors = self._env, self._env.episode_length, self.num_actors
     env_state, observation = env.reset(env_state)
     observations = tf.TensorArray(env.observation_dtype, size=length + 1).write(0, observation)
     actions = tf.TensorArray(tf.int32, size=length)
     rewards = tf.TensorArray(tf.float32, size=length)
+    probs = tf.TensorArray(tf.float32, size=length)
     for t in tf.range(length):
       time_step = ts.TimeStep(tf.fill([actors], ts.StepType.MID), tf.zeros([actors]),
                               tf.ones([actors]), agent_observation.encode(env, observation))
@@ -110,7 +112,9 @@ class DqnSource:
       observations = observations.write(t + 1, observation)
       actions = actions.write(t, action)
       rewards = rewards.write(t, reward)
-    return env_state, observations.stack(), actions.stack(), rewards.stack()
+      probs = probs.write(t, epsilon / env.num_actions
+                          + (1.0 - epsilon) * tf.one_hot(greedy, env.num_actions))
+    return (env_state, observations.stack(), actions.stack(), rewards.stack(), probs.stack())
 
   @tf.function
   def _train(self, samples) -> None:
@@ -153,14 +157,15 @@ class DqnSource:
       observer = reverb_utils.ReverbAddTrajectoryObserver(
           replay.py_client, _TABLE, sequence_length=2, stride_length=1)
       samples = iter(replay.as_dataset(sample_batch_size=self._batch_size, num_steps=2))
-      env_state = actors.initial_state(self._env, self._env_name, task, seed, self.num_actors)
+      env_state, _ = actors.initial_state(self._env, self._env_name, [task], [seed],
+                                          self.num_actors)
       episodes = []
       for episode in range(self.num_episodes):
         env_state, *played = self._episode(env_state, tf.constant([seed, episode], tf.int64),
                                            tf.constant(self.epsilon(episode), tf.float32))
         played = [x.numpy() for x in played]
         episodes.append(played)
-        self._observe(observer, *played)
+        self._observe(observer, *played[:3])
         observer.flush()
         if replay.num_frames() >= self._batch_size:
           self._train(samples)

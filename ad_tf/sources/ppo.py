@@ -6,35 +6,76 @@ whole batch. Each actor's own stream of episodes, in order, is one learning hist
 saves each actor's history separately). Collection and the update run in one compiled
 `tf.function`, so no per-step Python is involved.
 
-Determinism: actions are sampled with `tf.random.stateless_categorical` keyed by
-(task seed, iteration, step), and the agent's weights are re-drawn per task from the task seed,
-so a task's histories depend only on its seed and the configuration, not on what the process ran
-before (which is what makes resumption after a crash exact).
+`tasks_per_call` learners (one per task) run together: their networks hold per-learner weights
+(`learner_batched_networks`), advantages are normalised per learner, and Adam's epsilon is
+divided by the number of learners because TF-Agents' loss is a mean over every learner's rows
+(each learner's gradient is 1/N of its own); Adam's update is then exactly a lone learner's.
+Nothing else in the update mixes learners, so a task's histories do not depend on which tasks
+share its call.
+
+Exploration: with `exploration_bonus` = beta > 0 the learner is trained on the environment's
+reward plus a count-based bonus beta / sqrt(n(s')) for arriving in cell s' (n counts the visits
+of all the learner's actors so far; #Exploration, Tang et al., 2017), which makes it explore
+the room systematically instead of by random walk. Histories always record the environment's
+reward only.
+
+Determinism: actions are drawn per row with `action_sampling` keyed by (row seed, step), and each
+learner's weights are drawn from its task seed, so a task's histories depend only on its seed and
+the configuration (which is what makes resumption after a crash exact).
 """
 
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
 import gin
 import numpy as np
 import tensorflow as tf
+from tf_agents.agents.ppo import ppo_agent
 from tf_agents.agents.ppo import ppo_clip_agent
-from tf_agents.networks import actor_distribution_network
-from tf_agents.networks import value_network
 from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import policy_step
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
 import ad_tf.envs
+from ad_tf.model import action_sampling
 from ad_tf.sources import actors
 from ad_tf.sources import agent_observation
-from ad_tf.sources import agent_reset
+from ad_tf.sources import learner_batched_networks
 from ad_tf.sources import learning_history
+from ad_tf.sources import source
+
+
+class _LearnerBatchedPpoAgent(ppo_clip_agent.PPOClipAgent):
+  """`PPOClipAgent` whose batch holds `num_learners` learners' rows, learner-major.
+
+  Advantages are normalised per learner (a lone PPO learner normalises over its own batch), and
+  TF-Agents' whole-batch normalisation, which would mix learners, is left out.
+  """
+
+  def __init__(self, *args, num_learners: int, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._num_learners = num_learners
+
+  def compute_advantages(self, rewards, returns, discounts, value_preds):
+    advantages = super().compute_advantages(rewards, returns, discounts, value_preds)
+    per_learner = tf.reshape(advantages, [self._num_learners, -1])
+    mean, variance = tf.nn.moments(per_learner, axes=[1], keepdims=True)
+    normalized = (per_learner - mean) * tf.math.rsqrt(variance + 1e-8)
+    return tf.reshape(normalized, tf.shape(advantages))
+
+  def _train(self, experience, weights):
+    # `_train` normalises the advantages of the whole batch with this module function; they are
+    # normalised per learner already (above). Swapped only while `_train` is traced.
+    whole_batch_normalization = ppo_agent._normalize_advantages  # pylint: disable=protected-access
+    ppo_agent._normalize_advantages = lambda advantages, **unused: advantages  # pylint: disable=protected-access
+    try:
+      return super()._train(experience, weights)
+    finally:
+      ppo_agent._normalize_advantages = whole_batch_normalization  # pylint: disable=protected-access
 
 
 @gin.configurable
-class PpoSource:
-  """Runs PPO on one task at a time and returns every actor's learning history."""
+class PpoSource(source.Source):
+  """Runs PPO on tasks, `tasks_per_call` at a time; returns every actor's learning history."""
 
   name = 'ppo'
 
@@ -50,47 +91,63 @@ class PpoSource:
       entropy_regularization: float = 0.01,
       importance_ratio_clipping: float = 0.2,
       num_epochs: int = 4,
-      normalize_rewards: bool = True,
+      exploration_bonus: float = 0.0,
       # Optimizer.
       learning_rate: float = 1e-4,
       adam_beta_1: float = 0.9,
       adam_beta_2: float = 0.999,
-      adam_epsilon: float = 1e-6):
+      adam_epsilon: float = 1e-6,
+      # Execution: learners computed together (results do not depend on it).
+      tasks_per_call: int = 1):
     self.hyperparameters = {k: list(v) if isinstance(v, (tuple, list)) else v
-                            for k, v in locals().items() if k not in ('self', 'env_name')}
+                            for k, v in locals().items()
+                            if k not in ('self', 'env_name', '__class__')}
     self._env = ad_tf.envs.load_batched(env_name)
+    if exploration_bonus and self._env.grid_size is None:
+      raise ValueError(f'PpoSource.exploration_bonus counts visited cells; {env_name!r} has no '
+                       'cells. Use exploration_bonus=0.')
+    if tasks_per_call < 1:
+      raise ValueError(f'PpoSource.tasks_per_call={tasks_per_call} must be >= 1.')
     self._env_name = env_name
     self.num_actors = num_actors
     self.num_iterations = num_iterations
+    self.tasks_per_call = tasks_per_call
     self.env_steps_per_task = num_actors * num_iterations * self._env.episode_length
+    self._exploration_bonus = exploration_bonus
     observation_spec = agent_observation.spec(self._env)
     action_spec = tensor_spec.BoundedTensorSpec(
         (), tf.int32, minimum=0, maximum=self._env.num_actions - 1, name='action')
-    actor_net = actor_distribution_network.ActorDistributionNetwork(
-        observation_spec, action_spec, fc_layer_params=tuple(fc_layer_params))
-    value_net = value_network.ValueNetwork(observation_spec,
-                                           fc_layer_params=tuple(fc_layer_params))
+    self._actor_net = learner_batched_networks.ActorNetwork(
+        observation_spec, action_spec, tasks_per_call, fc_layer_params)
+    self._value_net = learner_batched_networks.ValueNetwork(
+        observation_spec, tasks_per_call, fc_layer_params)
     self._optimizer = tf.keras.optimizers.Adam(
-        learning_rate, beta_1=adam_beta_1, beta_2=adam_beta_2, epsilon=adam_epsilon)
-    self._agent = ppo_clip_agent.PPOClipAgent(
+        learning_rate, beta_1=adam_beta_1, beta_2=adam_beta_2,
+        epsilon=adam_epsilon / tasks_per_call)
+    self._agent = _LearnerBatchedPpoAgent(
         ts.time_step_spec(observation_spec), action_spec,
-        optimizer=self._optimizer, actor_net=actor_net, value_net=value_net,
+        optimizer=self._optimizer, actor_net=self._actor_net, value_net=self._value_net,
         importance_ratio_clipping=importance_ratio_clipping, lambda_value=lambda_value,
         discount_factor=discount_factor, entropy_regularization=entropy_regularization,
-        num_epochs=num_epochs, use_gae=True, normalize_rewards=normalize_rewards,
-        normalize_observations=False, train_step_counter=tf.Variable(0, dtype=tf.int64))
+        num_epochs=num_epochs, use_gae=True, normalize_rewards=False,
+        normalize_observations=False, train_step_counter=tf.Variable(0, dtype=tf.int64),
+        num_learners=tasks_per_call)
     self._agent.initialize()
-    self._reset_agent = agent_reset.AgentReset(self._agent.variables, self._optimizer)
+    self._optimizer.build(self._agent.trainable_variables)
+    num_cells = (self._env.grid_size or 1) ** 2
+    self._visits = tf.Variable(tf.zeros([tasks_per_call * num_cells]), trainable=False)
 
   @tf.function
-  def _iteration(self, env_state: Dict[str, tf.Tensor], sample_seed: tf.Tensor):
-    """One episode for every actor, then one PPO update on all of them.
+  def _iteration(self, env_state: Dict[str, tf.Tensor], row_seeds: tf.Tensor,
+                 iteration: tf.Tensor):
+    """One episode for every actor of every learner, then one PPO update of every learner.
 
     Returns the new environment state and what the actors saw, time-major: observations
-    [L + 1, A, ...], actions [L, A], rewards [L, A].
+    [L + 1, B, ...], actions [L, B], rewards [L, B] and the policy's action probabilities
+    [L, B, num_actions], with B = learners x actors, learner-major.
     """
     env, policy = self._env, self._agent.collect_policy
-    length, actors = env.episode_length, self.num_actors
+    length, rows = env.episode_length, row_seeds.shape[0]
     env_state, observation = env.reset(env_state)
     observations = tf.TensorArray(env.observation_dtype, size=length + 1).write(0, observation)
     actions = tf.TensorArray(tf.int32, size=length)
@@ -98,21 +155,32 @@ class PpoSource:
     logits = tf.TensorArray(tf.float32, size=length)
     for t in tf.range(length):
       time_step = ts.TimeStep(
-          tf.fill([actors], tf.where(t == 0, ts.StepType.FIRST, ts.StepType.MID)),
-          tf.zeros([actors]), tf.ones([actors]), agent_observation.encode(env, observation))
+          tf.fill([rows], tf.where(t == 0, ts.StepType.FIRST, ts.StepType.MID)),
+          tf.zeros([rows]), tf.ones([rows]), agent_observation.encode(env, observation))
       step_logits = policy.distribution(time_step).info['dist_params']['logits']
-      seed = tf.stack([sample_seed[0], sample_seed[1] * (length + 1) + tf.cast(t, tf.int64)])
-      action = tf.cast(tf.random.stateless_categorical(step_logits, 1, seed=seed)[:, 0],
-                       tf.int32)
-      env_state, observation, reward = env.step(env_state, action)
+      step = tf.fill([rows], tf.cast(iteration, tf.int32) * length + t)
+      action = action_sampling.sample(step_logits, row_seeds, step)
+      env_state, observation, reward = env.step(env_state, action, check_actions=False)
       observations = observations.write(t + 1, observation)
       actions = actions.write(t, action)
       rewards = rewards.write(t, reward)
       logits = logits.write(t, step_logits)
     observations, actions = observations.stack(), actions.stack()
     rewards, logits = rewards.stack(), logits.stack()
-    self._agent.train(self._experience(observations, actions, rewards, logits))
-    return env_state, observations, actions, rewards
+    training_rewards = rewards
+    if self._exploration_bonus:
+      training_rewards += self._count_bonus(observations[1:])
+    self._agent.train(self._experience(observations, actions, training_rewards, logits))
+    return env_state, observations, actions, rewards, tf.nn.softmax(logits)
+
+  def _count_bonus(self, arrivals: tf.Tensor) -> tf.Tensor:
+    """Counts every actor's arrivals [L, B, 2] per learner; returns beta / sqrt(n) [L, B]."""
+    size, rows = self._env.grid_size, arrivals.shape[1]
+    learner = tf.range(rows) // self.num_actors
+    index = (learner[None] * size + arrivals[..., 0]) * size + arrivals[..., 1]
+    self._visits.scatter_nd_add(tf.reshape(index, [-1, 1]),
+                                tf.ones([tf.size(index)], tf.float32))
+    return self._exploration_bonus * tf.math.rsqrt(tf.gather(self._visits, index))
 
   def _experience(self, observations, actions, rewards, logits) -> trajectory.Trajectory:
     """The episode as a batch-major PPO `Trajectory` of L + 1 items.
@@ -120,13 +188,13 @@ class PpoSource:
     Items 0..L-1 are the transitions; item L is the boundary (LAST -> FIRST) that carries the
     final observation for the value bootstrap and is masked out of the loss.
     """
-    length, actors = self._env.episode_length, self.num_actors
+    length, rows = self._env.episode_length, actions.shape[1]
     step_types = tf.constant([ts.StepType.FIRST] + [ts.StepType.MID] * (length - 1)
                              + [ts.StepType.LAST])
     next_step_types = tf.constant([ts.StepType.MID] * (length - 1) + [ts.StepType.LAST]
                                   + [ts.StepType.FIRST])
 
-    def batch_major(x):  # [L + 1, A, ...] -> [A, L + 1, ...]
+    def batch_major(x):  # [L + 1, B, ...] -> [B, L + 1, ...]
       return tf.transpose(x, [1, 0] + list(range(2, x.shape.rank)))
 
     def with_boundary(x):  # Appends the (masked) boundary item's zeros.
@@ -134,7 +202,7 @@ class PpoSource:
 
     encoded = tf.map_fn(lambda o: agent_observation.encode(self._env, o), observations,
                         fn_output_signature=tf.float32)
-    per_step = lambda types: batch_major(tf.tile(types[:, None], [1, actors]))
+    per_step = lambda types: batch_major(tf.tile(types[:, None], [1, rows]))
     return trajectory.Trajectory(
         step_type=per_step(step_types),
         observation=batch_major(encoded),
@@ -142,15 +210,36 @@ class PpoSource:
         policy_info={'dist_params': {'logits': batch_major(with_boundary(logits))}},
         next_step_type=per_step(next_step_types),
         reward=batch_major(with_boundary(rewards)),
-        discount=tf.ones([actors, length + 1]))
+        discount=tf.ones([rows, length + 1]))
 
-  def learn(self, task: Dict[str, np.ndarray], seed: int) -> learning_history.LearningHistories:
-    """Trains a fresh agent on `task`; returns the learning histories of all its actors."""
-    self._reset_agent(seed)
-    env_state = actors.initial_state(self._env, self._env_name, task, seed, self.num_actors)
+  def _reset(self, seeds: Sequence[int]) -> None:
+    """Fresh learners: weights drawn from each task's seed, optimizer and counts zeroed."""
+    self._actor_net.reset(seeds)
+    self._value_net.reset(seeds)
+    for variable in self._optimizer.variables:
+      variable.assign(tf.zeros_like(variable))
+    self._agent.train_step_counter.assign(0)
+    self._visits.assign(tf.zeros_like(self._visits))
+
+  def learn_many(self, tasks: Sequence[Dict[str, np.ndarray]],
+                 seeds: Sequence[int]) -> List[learning_history.LearningHistories]:
+    """Trains a fresh learner on each task (at most `tasks_per_call`); returns their histories."""
+    count = len(tasks)
+    if not 1 <= count <= self.tasks_per_call or len(seeds) != count:
+      raise ValueError(f'learn_many takes 1..{self.tasks_per_call} tasks (tasks_per_call) and '
+                       f'one seed per task; got {count} tasks and {len(seeds)} seeds.')
+    # A partial call fills the remaining learners with copies of its last task (results dropped).
+    padding = self.tasks_per_call - count
+    tasks, seeds = list(tasks) + [tasks[-1]] * padding, list(seeds) + [seeds[-1]] * padding
+    self._reset(seeds)
+    env_state, row_seeds = actors.initial_state(self._env, self._env_name, tasks, seeds,
+                                                self.num_actors)
+    row_seeds = tf.constant(row_seeds)
     episodes = []
     for iteration in range(self.num_iterations):
-      env_state, *episode = self._iteration(
-          env_state, tf.constant([seed, iteration], tf.int64))
+      env_state, *episode = self._iteration(env_state, row_seeds,
+                                            tf.constant(iteration, tf.int64))
       episodes.append([x.numpy() for x in episode])
-    return learning_history.LearningHistories.from_time_major_episodes(episodes)
+    actors_of = lambda n: slice(n * self.num_actors, (n + 1) * self.num_actors)
+    return [learning_history.LearningHistories.from_time_major_episodes(
+        [[x[:, actors_of(n)] for x in episode] for episode in episodes]) for n in range(count)]

@@ -17,10 +17,11 @@ import tensorflow as tf
 import ad_tf.envs
 from ad_tf.sources import actors
 from ad_tf.sources import learning_history
+from ad_tf.sources import source
 
 
 @gin.configurable
-class UcbSource:
+class UcbSource(source.Source):
   """Runs `num_actors` UCB1 learners on one task for `num_episodes` episodes each."""
 
   name = 'ucb'
@@ -63,11 +64,13 @@ class UcbSource:
     return actions.stack(), rewards.stack()
 
   def learn(self, task: Dict[str, np.ndarray], seed: int) -> learning_history.LearningHistories:
-    actions, rewards = self._run(
-        actors.initial_state(self._env, self._env_name, task, seed, self.num_actors))
+    env_state, _ = actors.initial_state(self._env, self._env_name, [task], [seed],
+                                        self.num_actors)
+    actions, rewards = self._run(env_state)
     shape = [self.num_episodes, self._env.episode_length, self.num_actors]
     actions = np.transpose(actions.numpy().reshape(shape), [2, 0, 1])
     rewards = np.transpose(rewards.numpy().reshape(shape), [2, 0, 1])
     observations = np.zeros([self.num_actors, self.num_episodes, self._env.episode_length + 1],
                             np.int32)  # The bandit's observation carries no information.
-    return learning_history.LearningHistories(observations, actions, rewards)
+    action_probs = np.eye(self._env.num_actions, dtype=np.float32)[actions]  # UCB1 is greedy.
+    return learning_history.LearningHistories(observations, actions, rewards, action_probs)

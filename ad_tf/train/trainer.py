@@ -25,6 +25,9 @@ from ad_tf.model import transformer
 from ad_tf.train import strategy as strategy_lib
 
 
+IMITATION_TARGETS = ('action', 'policy')
+
+
 class TrainingError(ValueError):
   """Bad training input, raised before training starts."""
 
@@ -72,11 +75,21 @@ def train(
     adam_beta_2: float = 0.99,
     clip_norm: float = 1.0,
     label_smoothing: float = 0.0,
+    imitation_target: str = 'action',
     # Execution
     log_every: int = 100,
     checkpoint_every: int = 1_000) -> str:
-  """Trains (or resumes training) the AD transformer; returns the checkpoint directory."""
+  """Trains (or resumes training) the AD transformer; returns the checkpoint directory.
+
+  `imitation_target` is what the loss imitates at every step: 'action', the NLL of the action
+  the source took (the paper), or 'policy', the cross-entropy with the distribution the source
+  drew it from (`action_probs` in the dataset): the same optimum, without fitting the noise of
+  which action a random policy happened to draw.
+  """
   strategy = strategy or tf.distribute.get_strategy()
+  if imitation_target not in IMITATION_TARGETS:
+    raise TrainingError(f'train.imitation_target={imitation_target!r} is not one of '
+                        f'{IMITATION_TARGETS}.')
   data_dir = os.path.join(root_dir, 'tfds')
   builder = history_windows.load_builder(data_dir, dataset_config)
   dataset_env, _, _ = history_windows.history_shape(builder)
@@ -132,7 +145,7 @@ def train(
     _write_model_config(directory, env_name, dataset_config, context_length)
   tokens_per_batch = batch_size * context_length
   train_step = make_train_step(model, optimizer, strategy, step, label_smoothing,
-                               tokens_per_batch)
+                               tokens_per_batch, imitation_target)
 
   writer = tf.summary.create_file_writer(
       os.path.join(directory, 'tensorboard') if chief else
@@ -168,21 +181,24 @@ def train(
 
 def make_train_step(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimizer,
                     strategy: tf.distribute.Strategy, step: tf.Variable, label_smoothing: float,
-                    tokens_per_batch: int) -> Callable:
-  """A compiled step: distributed batch -> (global mean action NLL, action accuracy)."""
-  smoothing = tf.keras.losses.CategoricalCrossentropy(
+                    tokens_per_batch: int, imitation_target: str = 'action') -> Callable:
+  """A compiled step: distributed batch -> (global mean imitation loss, action accuracy)."""
+  cross_entropy = tf.keras.losses.CategoricalCrossentropy(
       from_logits=True, label_smoothing=label_smoothing,
       reduction=tf.keras.losses.Reduction.NONE)
 
   def replica_step(inputs, targets):
+    actions = targets['action']
+    labels = (tf.one_hot(actions, model.num_actions) if imitation_target == 'action'
+              else targets['action_probs'])
     with tf.GradientTape() as tape:
       logits = model(inputs, training=True)
-      per_token = smoothing(tf.one_hot(targets, model.num_actions), logits)
+      per_token = cross_entropy(labels, logits)
       loss = tf.reduce_sum(per_token) / tokens_per_batch
     gradients = tape.gradient(loss, model.trainable_variables)
     optimizer.apply_gradients(zip(gradients, model.trainable_variables))
     correct = tf.reduce_sum(tf.cast(tf.equal(
-        tf.argmax(logits, -1, output_type=tf.int32), targets), tf.float32))
+        tf.argmax(logits, -1, output_type=tf.int32), actions), tf.float32))
     return loss, correct / tokens_per_batch
 
   @tf.function

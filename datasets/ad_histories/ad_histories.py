@@ -1,8 +1,9 @@
 """The `ad_histories` TFDS dataset: learning histories of source RL agents, in RLDS.
 
 Every environment episode is one RLDS episode. Its steps hold observation o_t, the action a_t
-taken there, the reward a_t earned, discount, is_first, is_last and is_terminal; the last step
-holds the final observation (its action and reward are padding). Episode metadata say which
+taken there, the reward a_t earned, discount, is_first, is_last and is_terminal, and
+`action_probs`: the distribution the source's policy drew a_t from; the last step holds the
+final observation (its action, reward and probabilities are padding). Episode metadata say which
 learning history the episode belongs to (`history_id`), its position in that history
 (`episode_index`) and in the source actor's full stream (`source_episode`, different when
 histories are subsampled or for expert data), the task, the source algorithm, the seed and the
@@ -45,6 +46,8 @@ def dataset_config(name: str, overall_description: str = '') -> rlds_base.Datase
       action_info=tfds.features.Scalar(np.int32),
       reward_info=tfds.features.Scalar(np.float32),
       discount_info=tfds.features.Scalar(np.float32),
+      step_metadata_info={
+          'action_probs': tfds.features.Tensor(shape=(env.num_actions,), dtype=np.float32)},
       episode_metadata_info={
           'history_id': tfds.features.Scalar(np.int64),
           'episode_index': tfds.features.Scalar(np.int64),

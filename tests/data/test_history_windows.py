@@ -35,7 +35,7 @@ def histories_from_tfds(data_dir):
   for history, by_index in episodes.items():
     steps = [by_index[i] for i in sorted(by_index)]
     histories[history] = tuple(np.concatenate([s[k][:-1] for s in steps])
-                               for k in ('observation', 'action', 'reward'))
+                               for k in ('observation', 'action', 'reward', 'action_probs'))
   return histories
 
 
@@ -46,13 +46,18 @@ def test_windows_are_contiguous_slices_with_previous_action_and_reward(data_dir)
   for inputs, targets in tfds.as_numpy(ds.take(4)):
     for b in range(16):
       matches = []
-      for observations, actions, rewards in histories.values():
+      for observations, actions, rewards, probs in histories.values():
         for start in range(len(actions) - 50 + 1):
-          if (np.array_equal(actions[start:start + 50], targets[b]) and
+          if (np.array_equal(actions[start:start + 50], targets['action'][b]) and
               np.array_equal(observations[start:start + 50], inputs['observation'][b])):
-            matches.append((actions, rewards, start))
+            matches.append((actions, rewards, probs, start))
       assert matches, 'every window is a slice of some history'
-      actions, rewards, start = matches[0]
+      actions, rewards, probs, start = matches[0]
+      # The policy targets are the source's distributions at the same steps.
+      np.testing.assert_array_equal(targets['action_probs'][b], probs[start:start + 50])
+      np.testing.assert_allclose(targets['action_probs'][b].sum(-1), 1.0, rtol=1e-5)
+      chosen = np.take_along_axis(targets['action_probs'][b], targets['action'][b][:, None], 1)
+      assert (chosen > 0).all()
       expected_prev = actions[start - 1] if start else 5
       assert inputs['prev_action'][b, 0] == expected_prev
       np.testing.assert_array_equal(inputs['prev_action'][b, 1:], actions[start:start + 49])
@@ -65,9 +70,9 @@ def test_same_seed_same_stream(data_dir):
       data_dir, 'darkroom', 8, context_length=40, shuffle_buffer=16, seed=seed).take(3)))
   a, b, c = make(0), make(0), make(1)
   for (xa, ya), (xb, yb) in zip(a, b):
-    np.testing.assert_array_equal(ya, yb)
+    np.testing.assert_array_equal(ya['action'], yb['action'])
     np.testing.assert_array_equal(xa['observation'], xb['observation'])
-  assert any(not np.array_equal(ya, yc) for (_, ya), (_, yc) in zip(a, c))
+  assert any(not np.array_equal(ya['action'], yc['action']) for (_, ya), (_, yc) in zip(a, c))
 
 
 def test_missing_dataset_is_one_clear_error(tmp_path):

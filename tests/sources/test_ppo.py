@@ -1,11 +1,27 @@
-"""PPO really learns: its histories go from random to near-oracle, reproducibly."""
+"""PPO really learns: its histories go from random to near-oracle, reproducibly, and learners
+that share a call stay independent."""
 
 import numpy as np
+import pytest
 
 import ad_tf.envs
 from ad_tf.sources import ppo
 
 GOAL = {'goal': np.array([1, 7], np.int32)}  # Six steps from the centre: oracle 15.
+OTHER = {'goal': np.array([6, 2], np.int32)}
+
+
+def check_histories_follow_the_rules(histories, goal):
+  """Every episode starts at the centre, moves by the grid rules and earns the env's reward."""
+  np.testing.assert_array_equal(histories.observations[:, :, 0], 4)
+  moves = np.abs(np.diff(histories.observations, axis=2)).sum(-1)
+  assert moves.max() <= 1
+  on_goal = np.all(histories.observations[:, :, 1:] == goal['goal'], axis=-1)
+  np.testing.assert_array_equal(histories.rewards, on_goal.astype(np.float32))
+  # The recorded distributions are distributions, and the taken action had probability > 0.
+  np.testing.assert_allclose(histories.action_probs.sum(-1), 1.0, rtol=1e-5)
+  taken = np.take_along_axis(histories.action_probs, histories.actions[..., None], -1)
+  assert (taken > 0).all()
 
 
 def test_history_goes_from_random_to_near_oracle_and_repeats_for_a_seed():
@@ -13,18 +29,46 @@ def test_history_goes_from_random_to_near_oracle_and_repeats_for_a_seed():
   histories = source.learn(GOAL, seed=3)
   assert histories.actions.shape == (20, 100, 20)
   assert histories.observations.shape == (20, 100, 21, 2)
+  assert histories.action_probs.shape == (20, 100, 20, 5)
   returns = histories.returns().mean(axis=0)  # Mean over actors, per episode.
   oracle = ad_tf.envs.oracle_return('darkroom', GOAL)
   assert returns[:10].mean() <= 0.3 * oracle
   assert returns[-10:].mean() >= 0.8 * oracle
-  # Every episode starts at the centre and each step follows the grid rules.
-  np.testing.assert_array_equal(histories.observations[:, :, 0], 4)
-  moves = np.abs(np.diff(histories.observations, axis=2)).sum(-1)
-  assert moves.max() <= 1
-  # The rewards are the environment's: 1 exactly when the step ends on the goal.
-  on_goal = np.all(histories.observations[:, :, 1:] == GOAL['goal'], axis=-1)
-  np.testing.assert_array_equal(histories.rewards, on_goal.astype(np.float32))
+  check_histories_follow_the_rules(histories, GOAL)
+  # Early on the policy is near uniform; at the end it is sharp.
+  assert histories.action_probs[:, 0].max() < 0.5
+  assert np.median(histories.action_probs[:, -1].max(-1)) > 0.9
   # Same seed, same histories, even after another task ran in between (fresh weights per task).
-  source.learn({'goal': np.array([6, 2], np.int32)}, seed=4)
+  source.learn(OTHER, seed=4)
   again = source.learn(GOAL, seed=3)
   np.testing.assert_array_equal(again.actions[:, :20], histories.actions[:, :20])
+
+
+def test_learners_sharing_a_call_are_independent():
+  """A task's histories are the same alone, or beside any other tasks in one call."""
+  settings = dict(num_actors=3, num_iterations=25, fc_layer_params=(32, 32), learning_rate=3e-3)
+  alone = ppo.PpoSource('darkroom', tasks_per_call=1, **settings).learn(GOAL, seed=3)
+  batched = ppo.PpoSource('darkroom', tasks_per_call=3, **settings)
+  first = batched.learn_many([GOAL, OTHER], [3, 4])  # A partial call: one padding learner.
+  second = batched.learn_many([OTHER, {'goal': np.array([0, 8], np.int32)}, GOAL], [9, 5, 3])
+  assert len(first) == 2 and len(second) == 3
+  for histories in (first[0], second[2]):
+    np.testing.assert_array_equal(histories.actions, alone.actions)
+    np.testing.assert_array_equal(histories.observations, alone.observations)
+    np.testing.assert_allclose(histories.action_probs, alone.action_probs, rtol=1e-5)
+  assert alone.returns()[:, -5:].mean() > 0  # It really learned something in 25 iterations.
+  check_histories_follow_the_rules(second[0], OTHER)
+  with pytest.raises(ValueError, match='takes 1..3 tasks'):
+    batched.learn_many([GOAL] * 4, [0, 1, 2, 3])
+
+
+def test_count_bonus_explores_but_histories_keep_the_environment_reward():
+  settings = dict(num_actors=3, num_iterations=25, fc_layer_params=(32, 32), learning_rate=3e-3)
+  plain = ppo.PpoSource('darkroom', **settings).learn(GOAL, seed=3)
+  bonus = ppo.PpoSource('darkroom', exploration_bonus=0.3, **settings).learn(GOAL, seed=3)
+  check_histories_follow_the_rules(bonus, GOAL)
+  # The first iteration is the same random policy; the bonus changes learning from then on.
+  np.testing.assert_array_equal(bonus.actions[:, 0], plain.actions[:, 0])
+  assert not np.array_equal(bonus.actions, plain.actions)
+  with pytest.raises(ValueError, match='has no cells'):
+    ppo.PpoSource('bandit', exploration_bonus=0.1)
