@@ -1,5 +1,7 @@
-"""Source-data generation speed: Dark Room PPO with 100 actors, learner updates included, and
-the wall time of generating the CPU default dataset (gin/darkroom_small.gin) end to end; and
+"""Source-data generation speed: Dark Room PPO with 100 actors on one task, learner updates
+included; the CPU default source (gin/darkroom_small.gin: `tasks_per_call` learners batched in
+one graph) in env steps/s and seconds per task; the wall time of generating the CPU default
+dataset end to end; and
 memory: the peak RSS of `ad_tf.bin.generate` for a dataset and for one 4x larger (flat if
 episodes stream to disk).
 
@@ -27,6 +29,7 @@ from ad_tf.sources import ppo
 
 flags.DEFINE_integer('tasks', 3, 'Tasks timed for the 100-actor PPO figure (after a warm-up).')
 flags.DEFINE_string('gin_file', 'gin/darkroom_small.gin', 'The CPU default dataset config.')
+flags.DEFINE_integer('batched_calls', 2, 'learn_many calls timed for the CPU default source.')
 FLAGS = flags.FLAGS
 
 
@@ -38,6 +41,25 @@ def ppo_steps_per_second(num_tasks: int) -> float:
   for index, task in enumerate(tasks[1:], start=1):
     source.learn(task, seed=index)
   return num_tasks * source.env_steps_per_task / (time.perf_counter() - start)
+
+
+def batched_ppo_figures(num_calls: int) -> dict:
+  """The gin-configured CPU default source: `tasks_per_call` tasks per `learn_many` call."""
+  source = ppo.PpoSource('darkroom')
+  per_call = source.tasks_per_call
+  tasks = ad_tf.envs.sample_tasks('darkroom', 'train', per_call * (num_calls + 1), seed=0)
+  source.learn_many(tasks[:per_call], seeds=list(range(per_call)))  # Traces the graphs once.
+  start = time.perf_counter()
+  for call in range(1, num_calls + 1):
+    group = tasks[call * per_call:(call + 1) * per_call]
+    source.learn_many(group, seeds=list(range(call * per_call, (call + 1) * per_call)))
+  seconds = time.perf_counter() - start
+  return {
+      'default_source_tasks_per_call': per_call,
+      'default_source_env_steps_per_s': round(
+          num_calls * per_call * source.env_steps_per_task / seconds),
+      'default_source_seconds_per_task': round(seconds / (num_calls * per_call), 3),
+  }
 
 
 def run_generate(num_tasks: int) -> tuple:
@@ -71,6 +93,7 @@ def main(argv):
   tf.config.experimental.enable_op_determinism()
   figures = {'ppo_100_actors_env_steps_per_s': round(ppo_steps_per_second(FLAGS.tasks))}
   gin.parse_config_file(FLAGS.gin_file)
+  figures.update(batched_ppo_figures(FLAGS.batched_calls))
   num_tasks = gin.query_parameter('generate.num_tasks')
   steps = num_tasks * ppo.PpoSource('darkroom').env_steps_per_task
   seconds, peak, size = run_generate(num_tasks)
