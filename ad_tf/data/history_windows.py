@@ -1,13 +1,15 @@
 """Across-episode training windows cut from `ad_histories/<config>` with tf.data.
 
-The dataset's shards are read in order and parsed with TFDS's example parser (one shard per task,
-histories contiguous and in episode order, as `ad_tf.generation` writes them), so consecutive RLDS episodes are regrouped
-into whole learning histories with a plain `batch`, one history in memory at a time; the order is
-checked, not assumed. Each history becomes one step sequence (the last RLDS step of every
-episode, the final observation, is not a decision and is dropped) with its step inputs
-(`model.step_tokens`). Random windows of `context_length` steps are cut from it: stateless random
-starts keyed by (seed, pass, history), so the stream is the same for a seed on every run. Windows
-are shuffled, batched to the global batch size and prefetched.
+Each shard holds one task's histories, contiguous and in episode order (as `ad_tf.generation`
+writes them), so a shard's consecutive RLDS episodes are regrouped into whole learning histories
+with a plain `batch`, one history in memory at a time; the order is checked, not assumed. The
+shards are read in a seeded random order, reshuffled every pass, `cycle_length` at a time with
+their histories interleaved, so every part of training (and a short run such as ED's) sees tasks
+from the whole dataset, not the first shards in file order. Each history becomes one step
+sequence (the last RLDS step of every episode, the final observation, is not a decision and is
+dropped) with its step inputs (`model.step_tokens`). Random windows of `context_length` steps are
+cut from it: stateless random starts keyed by (seed, history read), so the stream is the same
+for a seed on every run. Windows are shuffled, batched to the global batch size and prefetched.
 """
 
 import os
@@ -73,6 +75,41 @@ def history_step_inputs(history: Dict[str, tf.Tensor], num_actions: int) -> Dict
   }
 
 
+def shuffled_histories(builder: tfds.core.DatasetBuilder, seed: int,
+                       cycle_length: int) -> tf.data.Dataset:
+  """Every history of the dataset, endlessly: shards in a new seeded order on every pass,
+  `cycle_length` shards read at a time with their histories interleaved.
+
+  Elements are one history each: `_episode_arrays` fields with a leading episode axis.
+  """
+  _, _, episodes_per_history = history_shape(builder)
+  # Parsed with TFDS's own parser straight into step tensors (cheaper than materialising every
+  # episode's `steps` as a nested tf.data.Dataset).
+  parser = example_parser.ExampleParser(builder.info.features.get_serialized_info())
+  files = [os.fspath(path) for path in builder.info.splits['train'].filepaths]
+
+  def read_shard(path):
+    episodes = tf.data.TFRecordDataset(path).map(
+        lambda serialized: _episode_arrays(parser.parse_example(serialized)))
+    return episodes.batch(episodes_per_history, drop_remainder=True)
+
+  def check_order(history):
+    ids, index = history['history_id'], history['episode_index']
+    checks = [
+        tf.debugging.assert_equal(ids, ids[0], message='ad_histories: a history is not '
+                                  'contiguous; the dataset was not written by ad_tf.'),
+        tf.debugging.assert_equal(index, tf.range(episodes_per_history, dtype=index.dtype),
+                                  message='ad_histories: episodes out of order in a history.')]
+    with tf.control_dependencies(checks):
+      return {k: tf.identity(v) for k, v in history.items()}
+
+  shards = (tf.data.Dataset.from_tensor_slices(files)
+            .shuffle(len(files), seed=seed, reshuffle_each_iteration=True).repeat())
+  return shards.interleave(read_shard, cycle_length=min(cycle_length, len(files)),
+                           num_parallel_calls=tf.data.AUTOTUNE,
+                           deterministic=True).map(check_order)
+
+
 @gin.configurable
 def history_windows(
     data_dir: str,
@@ -82,6 +119,7 @@ def history_windows(
     context_length: int = 80,
     windows_per_history: int = 32,
     shuffle_buffer: int = 4096,
+    cycle_length: int = 16,
     seed: int = 0) -> tf.data.Dataset:
   """An endless dataset of (step inputs, targets) batches of shape [batch, context].
 
@@ -95,6 +133,7 @@ def history_windows(
     context_length: steps per window (the paper needs 2-4 episodes).
     windows_per_history: windows cut from each history per pass over the data.
     shuffle_buffer: windows in the shuffle buffer.
+    cycle_length: shards (tasks) read at a time, their histories interleaved.
     seed: window starts and shuffling.
   """
   builder = load_builder(data_dir, config_name)
@@ -103,36 +142,18 @@ def history_windows(
   if context_length > episodes_per_history * env.episode_length:
     raise DatasetError(f'context_length={context_length} is longer than a whole history '
                        f'({episodes_per_history} episodes of {env.episode_length} steps).')
-  # The split's shards in order, parsed with TFDS's own parser straight into step tensors
-  # (cheaper than materialising every episode's `steps` as a nested tf.data.Dataset).
-  parser = example_parser.ExampleParser(builder.info.features.get_serialized_info())
-  files = [os.fspath(path) for path in builder.info.splits['train'].filepaths]
-  episodes = tf.data.TFRecordDataset(files).map(
-      lambda serialized: _episode_arrays(parser.parse_example(serialized)),
-      num_parallel_calls=tf.data.AUTOTUNE)
-  histories = episodes.batch(episodes_per_history, drop_remainder=True)
 
-  def check_order(history):
-    ids, index = history['history_id'], history['episode_index']
-    checks = [
-        tf.debugging.assert_equal(ids, ids[0], message='ad_histories: a history is not '
-                                  'contiguous; the dataset was not written by ad_tf.'),
-        tf.debugging.assert_equal(index, tf.range(episodes_per_history, dtype=index.dtype),
-                                  message='ad_histories: episodes out of order in a history.')]
-    with tf.control_dependencies(checks):
-      return {k: tf.identity(v) for k, v in history.items()}
-
-  def cut_windows(pass_and_history, history):
+  def cut_windows(read_index, history):
     steps = history_step_inputs(history, env.num_actions)
     num_steps = tf.shape(steps['action'])[0]
     starts = tf.random.stateless_uniform(
-        [windows_per_history], seed=tf.stack([seed, pass_and_history]),
+        [windows_per_history], seed=tf.stack([seed, read_index]),
         maxval=num_steps - context_length + 1, dtype=tf.int32)
     index = starts[:, None] + tf.range(context_length)[None]
     windows = {k: tf.gather(v, index) for k, v in steps.items()}
     return tf.data.Dataset.from_tensor_slices(windows)
 
-  windows = (histories.map(check_order).repeat().enumerate()
+  windows = (shuffled_histories(builder, seed, cycle_length).enumerate()
              .flat_map(lambda i, history: cut_windows(tf.cast(i, tf.int32), history)))
   return (windows.shuffle(shuffle_buffer, seed=seed)
           .batch(global_batch_size, drop_remainder=True)

@@ -19,7 +19,7 @@ def data_dir(tmp_path_factory):
   root = str(tmp_path_factory.mktemp('windows'))
   result = subprocess.run(
       [sys.executable, '-m', 'ad_tf.bin.generate', f'--root_dir={root}',
-       '--gin_file=gin/darkroom_tiny.gin', '--gin_bindings=generate.num_tasks=2'],
+       '--gin_file=gin/darkroom_tiny.gin', '--gin_bindings=generate.num_tasks=4'],
       cwd=REPO, capture_output=True, text=True, timeout=600)
   assert result.returncode == 0, result.stderr
   return os.path.join(root, 'tfds')
@@ -73,6 +73,28 @@ def test_same_seed_same_stream(data_dir):
     np.testing.assert_array_equal(ya['action'], yb['action'])
     np.testing.assert_array_equal(xa['observation'], xb['observation'])
   assert any(not np.array_equal(ya['action'], yc['action']) for (_, ya), (_, yc) in zip(a, c))
+
+
+def test_every_pass_reads_every_history_once_in_a_new_seeded_order(data_dir):
+  builder = history_windows.load_builder(data_dir, 'darkroom')
+  all_ids = sorted(histories_from_tfds(data_dir))  # 4 tasks (shards) x 4 actors.
+  count = len(all_ids)
+
+  def read_ids(seed):  # 2 shards at a time: passes end together with the cycle (4 % 2 == 0).
+    histories = history_windows.shuffled_histories(builder, seed, cycle_length=2)
+    return [int(h['history_id'][0]) for h in tfds.as_numpy(histories.take(4 * count))]
+
+  stream = read_ids(0)
+  passes = [stream[i * count:(i + 1) * count] for i in range(4)]
+  for each in passes:
+    assert sorted(each) == all_ids
+  # Shards are not read in file order on every pass, and the order changes from pass to pass.
+  assert any(each != all_ids for each in passes)
+  assert len({tuple(each) for each in passes}) > 1
+  # Two shards are read together: their histories alternate.
+  first_shards = {stream[0] // 4, stream[1] // 4}
+  assert len(first_shards) == 2 and {h // 4 for h in stream[:8]} == first_shards
+  assert read_ids(0) == stream and read_ids(1) != stream
 
 
 def test_missing_dataset_is_one_clear_error(tmp_path):
