@@ -145,6 +145,7 @@ def test_ed_is_the_same_binary_on_the_expert_dataset(tmp_path):
                                          "'darkroom_hard'"),
     (['train.context_length=60'], 'longer than the model\'s 40 positions'),
     (['train.dataset_config="key_to_door"'], 'No complete ad_histories/key_to_door dataset'),
+    (['train.imitation_target="policies"'], "train.imitation_target='policies' is not one of"),
 ])
 def test_bad_input_is_one_clear_error_before_training(tiny_root, tmp_path, bindings, message):
   root = fresh_root(tiny_root, tmp_path)
@@ -152,3 +153,16 @@ def test_bad_input_is_one_clear_error_before_training(tiny_root, tmp_path, bindi
   assert result.returncode != 0
   assert message in result.stderr
   assert not glob.glob(os.path.join(root, 'train', '*', 'checkpoints', '*.index'))
+
+
+def test_policy_target_imitates_the_recorded_distribution(tiny_root, tmp_path):
+  """Same windows, two targets: the soft target's cross-entropy is not the sampled-action NLL."""
+  by_target = {}
+  for target in ('action', 'policy'):
+    root = fresh_root(tiny_root, tmp_path / target)
+    result = run('train', root, f'train.imitation_target="{target}"', 'train.num_steps=3')
+    assert result.returncode == 0, result.stderr
+    by_target[target] = losses(trainer.train_dir(root, 'darkroom'))
+  assert all(np.isfinite(by_target['policy']))
+  assert len(by_target['policy']) == len(by_target['action'])
+  assert by_target['policy'] != by_target['action']
