@@ -119,11 +119,9 @@ def evaluate(
   if source_factory is not None:
     source = source_factory(env_name=env_name)
     source_runs = [(task, s) for s in range(source_seeds_per_task) for task in test_tasks]
-    curves = []
-    for first in range(0, len(source_runs), source.tasks_per_call):
-      runs_now = source_runs[first:first + source.tasks_per_call]
-      curves += [histories.returns().mean(0) for histories in source.learn_many(
-          [task for task, _ in runs_now], [10_000 + s for _, s in runs_now])]
+    groups = source.learn_in_groups([task for task, _ in source_runs],
+                                    [10_000 + s for _, s in source_runs])
+    curves = [histories.returns().mean(0) for learned in groups for histories in learned]
     source_oracles = np.array([ad_tf.envs.oracle_return(env_name, t) for t, _ in source_runs])
     results['methods']['source'] = {
         'algorithm': source.name, 'num_actors': source.num_actors,

@@ -147,14 +147,13 @@ def _run_tasks(todo, tasks, source, writers) -> None:
   thread = threading.Thread(target=write_loop, daemon=True)
   thread.start()
   start, done = time.time(), 0
+  seeds = [task_seed(writers[0][0]['seed'], task_index) for task_index in todo]
   try:
-    for first in range(0, len(todo), source.tasks_per_call):
+    for learned in source.learn_in_groups([tasks[task_index] for task_index in todo], seeds):
       if failure:
         break
-      group = todo[first:first + source.tasks_per_call]
-      seeds = [task_seed(writers[0][0]['seed'], task_index) for task_index in group]
-      learned = source.learn_many([tasks[task_index] for task_index in group], seeds)
-      for task_index, seed, histories in zip(group, seeds, learned):
+      group = slice(done, done + len(learned))
+      for task_index, seed, histories in zip(todo[group], seeds[group], learned):
         for generation, writer in writers:
           if writer.is_done(task_index):
             continue
@@ -163,7 +162,7 @@ def _run_tasks(todo, tasks, source, writers) -> None:
               histories.select_episodes(kept), kept, task=tasks[task_index],
               task_index=task_index, seed=seed, source=source.name,
               first_history_id=task_index * source.num_actors)))
-      done += len(group)
+      done += len(learned)
       elapsed = time.time() - start
       logging.info('task %d/%d done | %.0f env steps/s | ETA %.0f s', done, len(todo),
                    done * source.env_steps_per_task / elapsed,

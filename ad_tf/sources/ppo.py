@@ -16,8 +16,10 @@ share its call.
 Exploration: with `exploration_bonus` = beta > 0 the learner is trained on the environment's
 reward plus a count-based bonus beta / sqrt(n(s')) for arriving in cell s' (n counts the visits
 of all the learner's actors so far; #Exploration, Tang et al., 2017), which makes it explore
-the room systematically instead of by random walk. Histories always record the environment's
-reward only.
+the room systematically instead of by random walk. With `bonus_until_reward` the bonus stops for
+good once any of the learner's actors has been rewarded (from that episode's update on), so the
+learner exploits what it found at once instead of weighing the goal against unvisited cells.
+Histories always record the environment's reward only.
 
 Determinism: actions are drawn per row with `action_sampling` keyed by (row seed, step), and each
 learner's weights are drawn from its task seed, so a task's histories depend only on its seed and
@@ -92,6 +94,7 @@ class PpoSource(source.Source):
       importance_ratio_clipping: float = 0.2,
       num_epochs: int = 4,
       exploration_bonus: float = 0.0,
+      bonus_until_reward: bool = False,
       # Optimizer.
       learning_rate: float = 1e-4,
       adam_beta_1: float = 0.9,
@@ -106,6 +109,10 @@ class PpoSource(source.Source):
     if exploration_bonus and self._env.grid_size is None:
       raise ValueError(f'PpoSource.exploration_bonus counts visited cells; {env_name!r} has no '
                        'cells. Use exploration_bonus=0.')
+    if bonus_until_reward and not exploration_bonus:
+      raise ValueError('PpoSource.bonus_until_reward=True switches the count bonus off at the first '
+                       'reward, but exploration_bonus is 0. Set exploration_bonus > 0 or '
+                       'bonus_until_reward=False.')
     if tasks_per_call < 1:
       raise ValueError(f'PpoSource.tasks_per_call={tasks_per_call} must be >= 1.')
     self._env_name = env_name
@@ -114,6 +121,7 @@ class PpoSource(source.Source):
     self.tasks_per_call = tasks_per_call
     self.env_steps_per_task = num_actors * num_iterations * self._env.episode_length
     self._exploration_bonus = exploration_bonus
+    self._bonus_until_reward = bonus_until_reward
     observation_spec = agent_observation.spec(self._env)
     action_spec = tensor_spec.BoundedTensorSpec(
         (), tf.int32, minimum=0, maximum=self._env.num_actions - 1, name='action')
@@ -136,6 +144,7 @@ class PpoSource(source.Source):
     self._optimizer.build(self._agent.trainable_variables)
     num_cells = (self._env.grid_size or 1) ** 2
     self._visits = tf.Variable(tf.zeros([tasks_per_call * num_cells]), trainable=False)
+    self._rewarded = tf.Variable(tf.zeros([tasks_per_call], tf.bool), trainable=False)
 
   @tf.function
   def _iteration(self, env_state: Dict[str, tf.Tensor], row_seeds: tf.Tensor,
@@ -169,7 +178,15 @@ class PpoSource(source.Source):
     rewards, logits = rewards.stack(), logits.stack()
     training_rewards = rewards
     if self._exploration_bonus:
-      training_rewards += self._count_bonus(observations[1:])
+      bonus = self._count_bonus(observations[1:])
+      if self._bonus_until_reward:
+        # A learner whose actors have found the reward (in this episode or before) is trained on
+        # the reward alone from then on.
+        found = tf.reduce_any(tf.reshape(rewards > 0, [length, self.tasks_per_call, -1]), [0, 2])
+        self._rewarded.assign(self._rewarded | found)
+        learner = tf.range(rows) // self.num_actors
+        bonus *= 1.0 - tf.cast(tf.gather(self._rewarded, learner), tf.float32)[None]
+      training_rewards += bonus
     self._agent.train(self._experience(observations, actions, training_rewards, logits))
     return env_state, observations, actions, rewards, tf.nn.softmax(logits)
 
@@ -220,6 +237,7 @@ class PpoSource(source.Source):
       variable.assign(tf.zeros_like(variable))
     self._agent.train_step_counter.assign(0)
     self._visits.assign(tf.zeros_like(self._visits))
+    self._rewarded.assign(tf.zeros_like(self._rewarded))
 
   def learn_many(self, tasks: Sequence[Dict[str, np.ndarray]],
                  seeds: Sequence[int]) -> List[learning_history.LearningHistories]:

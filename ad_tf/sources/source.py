@@ -1,6 +1,6 @@
 """What every source algorithm offers the generation step."""
 
-from typing import Dict, List, Sequence
+from typing import Dict, Iterator, List, Sequence
 
 import numpy as np
 
@@ -30,3 +30,13 @@ class Source:
                  seeds: Sequence[int]) -> List[learning_history.LearningHistories]:
     """Learns each task (at most `tasks_per_call`) with a fresh learner seeded by its seed."""
     return [self.learn(task, seed) for task, seed in zip(tasks, seeds)]
+
+  def learn_in_groups(self, tasks: Sequence[Dict[str, np.ndarray]], seeds: Sequence[int]
+                      ) -> Iterator[List[learning_history.LearningHistories]]:
+    """Learns the tasks `tasks_per_call` at a time; yields each call's histories, in order."""
+    if len(tasks) != len(seeds):
+      raise ValueError(f'learn_in_groups takes one seed per task; got {len(tasks)} tasks and '
+                       f'{len(seeds)} seeds.')
+    for first in range(0, len(tasks), self.tasks_per_call):
+      yield self.learn_many(tasks[first:first + self.tasks_per_call],
+                            seeds[first:first + self.tasks_per_call])

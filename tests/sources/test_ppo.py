@@ -72,3 +72,24 @@ def test_count_bonus_explores_but_histories_keep_the_environment_reward():
   assert not np.array_equal(bonus.actions, plain.actions)
   with pytest.raises(ValueError, match='has no cells'):
     ppo.PpoSource('bandit', exploration_bonus=0.1)
+
+
+def test_bonus_until_reward_stops_the_bonus_at_the_learners_first_reward():
+  settings = dict(num_actors=3, num_iterations=25, fc_layer_params=(32, 32), learning_rate=3e-3,
+                  exploration_bonus=0.3)
+  always = ppo.PpoSource('darkroom', **settings).learn(GOAL, seed=3)
+  source = ppo.PpoSource('darkroom', bonus_until_reward=True, tasks_per_call=2, **settings)
+  until, other = source.learn_many([GOAL, OTHER], [3, 4])
+  check_histories_follow_the_rules(until, GOAL)
+  check_histories_follow_the_rules(other, OTHER)
+  # Up to and including the first episode in which any actor is rewarded, both learners were
+  # trained on the same bonus; that episode's update is the first without it.
+  first = int(np.argmax(until.rewards.sum(axis=(0, 2)) > 0))
+  assert 0 < first < 20
+  np.testing.assert_array_equal(until.actions[:, :first + 1], always.actions[:, :first + 1])
+  assert not np.array_equal(until.actions[:, first + 1:], always.actions[:, first + 1:])
+  # The switch is per learner: OTHER's learner is the same as when it runs alone.
+  alone = ppo.PpoSource('darkroom', bonus_until_reward=True, **settings).learn(OTHER, seed=4)
+  np.testing.assert_array_equal(other.actions, alone.actions)
+  with pytest.raises(ValueError, match='exploration_bonus is 0'):
+    ppo.PpoSource('darkroom', bonus_until_reward=True)
