@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/python -m ad_tf.bin.pipeline --root_dir=runs/demo --gin_file=gin/darkroom_small.gin
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q tests
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile tests
 
 benchmarks: $(STAMP)
 	for b in env_throughput generate_throughput train_throughput eval_throughput serving_latency; do $(VENV)/bin/python -m benchmarks.$$b || exit 1; done

@@ -32,5 +32,5 @@ setuptools.setup(
               + ['ad_tf_datasets', 'ad_tf_datasets.ad_histories']),
     package_dir={'ad_tf_datasets': 'datasets'},
     install_requires=INSTALL_REQUIRES,
-    extras_require={'test': ['pytest==9.2.0', 'portpicker==1.6.0']},
+    extras_require={'test': ['pytest==9.2.0', 'pytest-xdist==3.8.0', 'portpicker==1.6.0']},
 )

@@ -1,8 +1,6 @@
 """Training windows are exact, in-order slices of the learning histories in ad_histories."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,18 +9,11 @@ import tensorflow_datasets as tfds
 import ad_tf  # pylint: disable=unused-import
 from ad_tf.data import history_windows
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-
-@pytest.fixture(scope='module')
-def data_dir(tmp_path_factory):
-  root = str(tmp_path_factory.mktemp('windows'))
-  result = subprocess.run(
-      [sys.executable, '-m', 'ad_tf.bin.generate', f'--root_dir={root}',
-       '--gin_file=gin/darkroom_tiny.gin', '--gin_bindings=generate.num_tasks=4'],
-      cwd=REPO, capture_output=True, text=True, timeout=600)
-  assert result.returncode == 0, result.stderr
-  return os.path.join(root, 'tfds')
+@pytest.fixture
+def data_dir(tiny_dataset_root):
+  """The session's tiny ad_histories/darkroom: 4 tasks x 4 actors x 30 episodes."""
+  return os.path.join(tiny_dataset_root, 'tfds')
 
 
 def histories_from_tfds(data_dir):

@@ -27,13 +27,10 @@ def run(binary, root, *bindings):
   return result
 
 
-@pytest.fixture(scope='module')
-def exported(tmp_path_factory):
-  root = str(tmp_path_factory.mktemp('export'))
-  run('generate', root, 'generate.num_tasks=1')
-  run('train', root, 'train.num_steps=20')
-  run('export', root)
-  return root
+@pytest.fixture
+def exported(tiny_export_root):
+  """The session's tiny model: trained 20 steps, exported by `ad_tf.bin.export` (export/20)."""
+  return tiny_export_root
 
 
 def client_style_rollout(policy, tasks, env_seeds, policy_seeds, episodes):

@@ -25,14 +25,9 @@ TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
 
 
 @pytest.fixture(scope='module')
-def served(tmp_path_factory):
-  root = str(tmp_path_factory.mktemp('serve'))
-  for binary, bindings in (('generate', ['generate.num_tasks=1']),
-                           ('train', ['train.num_steps=10']), ('export', [])):
-    result = subprocess.run([sys.executable, '-m', f'ad_tf.bin.{binary}', f'--root_dir={root}',
-                             f'--gin_file={TINY}'] + [f'--gin_bindings={b}' for b in bindings],
-                            cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+def served(tiny_export_root):
+  """A PredictionService on loopback serving the session's tiny exported model (export/20)."""
+  root = tiny_export_root
   grpc_port, rest_port = portpicker.pick_unused_port(), portpicker.pick_unused_port()
   grpc_server, rest_server, _ = prediction_service.serve(os.path.join(root, 'export'), 'ad', grpc_port,
                                              rest_port)
@@ -48,7 +43,7 @@ def solo_rollout(root, episodes, seed):
   """The same rollout without any server: the loaded SavedModel in process."""
   class Local:
     def __init__(self):
-      self._policy = tf.saved_model.load(os.path.join(root, 'export', '10'))
+      self._policy = tf.saved_model.load(os.path.join(root, 'export', '20'))
 
     def predict(self, signature, inputs):
       fn = self._policy.signatures[signature]

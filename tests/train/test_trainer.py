@@ -18,6 +18,7 @@ import ad_tf  # pylint: disable=unused-import
 import ad_tf.configurables  # pylint: disable=unused-import
 from ad_tf.data import history_windows
 from ad_tf.train import trainer
+from tests.tiny_runs import experiment_root
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
@@ -48,21 +49,6 @@ def final_weights(checkpoint_dir):
   return {n: reader.get_tensor(n) for n in names}
 
 
-@pytest.fixture(scope='module')
-def tiny_root(tmp_path_factory):
-  root = str(tmp_path_factory.mktemp('train'))
-  result = run('generate', root, 'generate.num_tasks=2')
-  assert result.returncode == 0, result.stderr
-  return root
-
-
-def fresh_root(tiny_root, tmp_path):
-  """A new experiment dir sharing the tiny dataset."""
-  os.makedirs(tmp_path, exist_ok=True)
-  os.symlink(os.path.join(tiny_root, 'tfds'), os.path.join(tmp_path, 'tfds'))
-  return str(tmp_path)
-
-
 def test_tiny_model_overfits_a_tiny_dataset(tmp_path):
   root = str(tmp_path)
   one_history = ['generate.num_tasks=1', 'PpoSource.num_actors=1', 'PpoSource.num_iterations=4']
@@ -78,8 +64,9 @@ def test_tiny_model_overfits_a_tiny_dataset(tmp_path):
   assert final['accuracy'] >= 0.95, final
 
 
-def test_mirrored_on_two_devices_matches_one_device(tiny_root, tmp_path):
-  one, two = fresh_root(tiny_root, tmp_path / 'one'), fresh_root(tiny_root, tmp_path / 'two')
+def test_mirrored_on_two_devices_matches_one_device(tiny_dataset_root, tmp_path):
+  one = experiment_root(tiny_dataset_root, tmp_path / 'one')
+  two = experiment_root(tiny_dataset_root, tmp_path / 'two')
   assert run('train', one, *DETERMINISTIC).returncode == 0
   result = run('train', two, *DETERMINISTIC, flags=['--strategy=mirrored',
                                                     '--num_logical_cpus=2'])
@@ -88,8 +75,8 @@ def test_mirrored_on_two_devices_matches_one_device(tiny_root, tmp_path):
                              losses(trainer.train_dir(one, 'darkroom')), rtol=1e-4)
 
 
-def test_multi_worker_two_processes_end_with_identical_weights(tiny_root, tmp_path):
-  root = fresh_root(tiny_root, tmp_path)
+def test_multi_worker_two_processes_end_with_identical_weights(tiny_dataset_root, tmp_path):
+  root = experiment_root(tiny_dataset_root, tmp_path)
   ports = [portpicker.pick_unused_port() for _ in range(2)]
   cluster = {'worker': [f'localhost:{p}' for p in ports]}
   workers = [run('train', root, *DETERMINISTIC, flags=['--strategy=multi_worker'], wait=False,
@@ -108,11 +95,11 @@ def test_multi_worker_two_processes_end_with_identical_weights(tiny_root, tmp_pa
   assert len(losses(directory)) == 6
 
 
-def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_root, tmp_path):
-  reference = fresh_root(tiny_root, tmp_path / 'ref')
+def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_dataset_root, tmp_path):
+  reference = experiment_root(tiny_dataset_root, tmp_path / 'ref')
   long_run = DETERMINISTIC + ['train.num_steps=40', 'train.checkpoint_every=5']
   assert run('train', reference, *long_run).returncode == 0
-  root = fresh_root(tiny_root, tmp_path / 'killed')
+  root = experiment_root(tiny_dataset_root, tmp_path / 'killed')
   checkpoints = os.path.join(trainer.train_dir(root, 'darkroom'), 'checkpoints')
   process = run('train', root, *long_run, wait=False)
   deadline = time.time() + 300
@@ -131,10 +118,8 @@ def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_root, tmp_pa
     np.testing.assert_allclose(resumed[name], expected[name], atol=1e-5)
 
 
-def test_ed_is_the_same_binary_on_the_expert_dataset(tmp_path):
-  root = str(tmp_path)
-  assert run('generate', root, 'generate.num_tasks=1', 'generate.expert=True',
-             'generate.expert_episodes=4').returncode == 0
+def test_ed_is_the_same_binary_on_the_expert_dataset(tiny_dataset_root, tmp_path):
+  root = experiment_root(tiny_dataset_root, tmp_path)
   result = run('train', root, 'train.dataset_config="darkroom_expert"', 'train.num_steps=2')
   assert result.returncode == 0, result.stderr
   assert os.path.exists(os.path.join(trainer.train_dir(root, 'darkroom_expert'), 'checkpoints'))
@@ -147,19 +132,19 @@ def test_ed_is_the_same_binary_on_the_expert_dataset(tmp_path):
     (['train.dataset_config="key_to_door"'], 'No complete ad_histories/key_to_door dataset'),
     (['train.imitation_target="policies"'], "train.imitation_target='policies' is not one of"),
 ])
-def test_bad_input_is_one_clear_error_before_training(tiny_root, tmp_path, bindings, message):
-  root = fresh_root(tiny_root, tmp_path)
+def test_bad_input_is_one_clear_error_before_training(tiny_dataset_root, tmp_path, bindings, message):
+  root = experiment_root(tiny_dataset_root, tmp_path)
   result = run('train', root, *bindings)
   assert result.returncode != 0
   assert message in result.stderr
   assert not glob.glob(os.path.join(root, 'train', '*', 'checkpoints', '*.index'))
 
 
-def test_policy_target_imitates_the_recorded_distribution(tiny_root, tmp_path):
+def test_policy_target_imitates_the_recorded_distribution(tiny_dataset_root, tmp_path):
   """Same windows, two targets: the soft target's cross-entropy is not the sampled-action NLL."""
   by_target = {}
   for target in ('action', 'policy'):
-    root = fresh_root(tiny_root, tmp_path / target)
+    root = experiment_root(tiny_dataset_root, tmp_path / target)
     result = run('train', root, f'train.imitation_target="{target}"', 'train.num_steps=3')
     assert result.returncode == 0, result.stderr
     by_target[target] = losses(trainer.train_dir(root, 'darkroom'))
