@@ -150,8 +150,6 @@ def _run_tasks(todo, tasks, source, writers) -> None:
   seeds = [task_seed(writers[0][0]['seed'], task_index) for task_index in todo]
   try:
     for learned in source.learn_in_groups([tasks[task_index] for task_index in todo], seeds):
-      if failure:
-        break
       group = slice(done, done + len(learned))
       for task_index, seed, histories in zip(todo[group], seeds[group], learned):
         for generation, writer in writers:
@@ -167,6 +165,8 @@ def _run_tasks(todo, tasks, source, writers) -> None:
       logging.info('task %d/%d done | %.0f env steps/s | ETA %.0f s', done, len(todo),
                    done * source.env_steps_per_task / elapsed,
                    elapsed / done * (len(todo) - done))
+      if failure:  # Checked before the next call learns anything.
+        break
   finally:
     pending.put(None)
     thread.join()
