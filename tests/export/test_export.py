@@ -13,18 +13,9 @@ import ad_tf.envs
 import ad_tf.configurables  # pylint: disable=unused-import
 from ad_tf.evaluation import evaluate
 from ad_tf.evaluation import in_context
+from tests import tiny_runs
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
-
-
-def run(binary, root, *bindings):
-  result = subprocess.run(
-      [sys.executable, '-m', f'ad_tf.bin.{binary}', f'--root_dir={root}', f'--gin_file={TINY}']
-      + [f'--gin_bindings={b}' for b in bindings], cwd=REPO, capture_output=True, text=True,
-      timeout=600)
-  assert result.returncode == 0, result.stderr[-3000:]
-  return result
+REPO, TINY = tiny_runs.REPO, tiny_runs.TINY_GIN
 
 
 @pytest.fixture
@@ -68,7 +59,8 @@ def test_layout_and_signatures(exported):
   for signature in ("signature_def['action']", "signature_def['get_initial_state']",
                     "signature_def['serving_default']", 'state_position', 'state_seed'):
     assert signature in shown.stdout
-  run('export', exported)  # Re-exporting the same checkpoint is a no-op.
+  again = tiny_runs.run_binary('export', exported)  # Re-exporting the same checkpoint: a no-op.
+  assert again.returncode == 0, again.stderr[-3000:]
   assert os.listdir(export_dir) == ['20']
 
 
