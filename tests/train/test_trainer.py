@@ -132,7 +132,8 @@ def test_ed_is_the_same_binary_on_the_expert_dataset(tiny_dataset_root, tmp_path
     (['train.dataset_config="key_to_door"'], 'No complete ad_histories/key_to_door dataset'),
     (['train.imitation_target="policies"'], "train.imitation_target='policies' is not one of"),
 ])
-def test_bad_input_is_one_clear_error_before_training(tiny_dataset_root, tmp_path, bindings, message):
+def test_bad_input_is_one_clear_error_before_training(tiny_dataset_root, tmp_path, bindings,
+                                                      message):
   root = experiment_root(tiny_dataset_root, tmp_path)
   result = run('train', root, *bindings)
   assert result.returncode != 0
