@@ -67,6 +67,7 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   gin.parse_config_file('gin/darkroom_small.gin')  # Its dataset; the model is the paper's:
   gin.bind_parameter('AlgorithmDistillationTransformer.feedforward_dim', 2048)
+  gin.bind_parameter('AlgorithmDistillationTransformer.attention_dropout', 0.5)
   gin.bind_parameter('train.context_length', CONTEXT)
   gin.bind_parameter('train.batch_size', BATCH)
   with tempfile.TemporaryDirectory() as scratch:

@@ -13,9 +13,8 @@ import tensorflow_datasets as tfds
 
 import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
 from ad_tf.generation import generate
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
+from tests.tiny_runs import REPO
+from tests.tiny_runs import TINY_GIN as TINY
 
 
 def run_generate(root_dir, *bindings, extra_flags=(), wait=True):

@@ -19,9 +19,8 @@ from tensorflow_serving.apis import prediction_service_pb2_grpc
 import ad_tf.envs
 from serving import prediction_service
 from serving import predictors
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
+from tests.tiny_runs import REPO
+from tests.tiny_runs import TINY_GIN as TINY
 
 
 @pytest.fixture(scope='module')

@@ -18,10 +18,10 @@ import ad_tf  # pylint: disable=unused-import
 import ad_tf.configurables  # pylint: disable=unused-import
 from ad_tf.data import history_windows
 from ad_tf.train import trainer
+from tests.tiny_runs import REPO
+from tests.tiny_runs import TINY_GIN as TINY
 from tests.tiny_runs import experiment_root
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
 # No dropout or masking: runs that see the same data must compute the same numbers.
 DETERMINISTIC = ['AlgorithmDistillationTransformer.dropout=0.0',
                  'AlgorithmDistillationTransformer.attention_dropout=0.0',
