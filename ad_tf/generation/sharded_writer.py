@@ -11,11 +11,12 @@ import json
 import os
 from typing import Iterable, List
 
-from tensorflow_datasets.core import example_serializer
 from tensorflow_datasets.core import naming
 from tensorflow_datasets.core import splits as splits_lib
 import tensorflow as tf
 import tensorflow_datasets as tfds
+
+from ad_tf.generation import example_encoding
 
 SPLIT = 'train'
 _PROGRESS_DIR = 'shard_records'
@@ -30,7 +31,7 @@ class ShardedWriter:
     self._num_shards = num_shards
     self._template = naming.ShardedFileTemplate(
         data_dir=version_dir, dataset_name=info.name, split=SPLIT, filetype_suffix='tfrecord')
-    self._serializer = example_serializer.ExampleSerializer(info.features.get_serialized_info())
+    self._encoder = example_encoding.ExampleEncoder(info.features)
     os.makedirs(os.path.join(version_dir, _PROGRESS_DIR), exist_ok=True)
 
   def _shard_path(self, shard: int) -> str:
@@ -53,8 +54,7 @@ class ShardedWriter:
     num_examples = num_bytes = 0
     with tf.io.TFRecordWriter(temporary) as writer:
       for example in examples:
-        serialized = self._serializer.serialize_example(
-            self._info.features.encode_example(example))
+        serialized = self._encoder.encode(example)
         writer.write(serialized)
         num_examples += 1
         num_bytes += len(serialized)
