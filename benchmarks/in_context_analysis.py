@@ -7,6 +7,12 @@ reward ("never": exploration); the median episode of the first reward; and the m
 oracle in the 5 episodes after a run's first reward and from 10 episodes after it on
 (exploitation). docs/IN_CONTEXT_RL.md's session-4 table is made of these figures.
 
+Exploitation is split further by what the context holds when an episode starts (the episodes
+before it that the sliding context still has: context_length / episode_length - 1 of them):
+episodes with a reward in that context ("in_context": their mean, and the shares at >= 0.95 of
+the oracle and at 0), and episodes after a run's first reward whose context no longer holds any
+("lost_goal": their share of all episodes after a first reward, and their mean).
+
 Usage: python -m benchmarks.in_context_analysis --root_dir=R [--gin_file=gin/darkroom_small.gin]
 Prints one JSON object on its last line.
 """
@@ -28,11 +34,16 @@ flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings.')
 flags.DEFINE_integer('test_seeds', 10, 'Runs per held-out goal.')
 flags.DEFINE_integer('train_seeds', 3, 'Runs per training goal.')
 flags.DEFINE_integer('num_episodes', 40, 'Episodes per run.')
+flags.DEFINE_integer('slide', None, 'Steps the full context drops at once (default: one episode).')
 flags.mark_flag_as_required('root_dir')
 FLAGS = flags.FLAGS
 
 _ENV = 'darkroom'
 _REPORTED_EPISODES = (1, 5, 10, 20, 30, 40)
+
+
+def _mean_or_none(values: np.ndarray):
+  return round(float(np.mean(values)), 3) if values.size else None
 
 
 def analyse_split(model, env, split: str, num_seeds: int, context_length: int) -> dict:
@@ -41,9 +52,17 @@ def analyse_split(model, env, split: str, num_seeds: int, context_length: int) -
   oracles = np.array([family.oracle_return(task) for task in runs])
   env_seeds = np.array([777 + 31 * index for index in range(len(runs))])
   returns = in_context.rollout(model, env, ad_tf.envs.stack_tasks(_ENV, runs), env_seeds,
-                               FLAGS.num_episodes, context_length, policy_seeds=env_seeds + 5)
+                               FLAGS.num_episodes, context_length, policy_seeds=env_seeds + 5,
+                               slide=FLAGS.slide)
   normalised = returns / oracles[:, None]
   rewarded = returns > 0
+  held = context_length // env.episode_length - 1  # Past episodes in context at an episode start.
+  reward_in_context = np.zeros_like(rewarded)
+  found_before = np.zeros_like(rewarded)
+  for episode in range(1, FLAGS.num_episodes):
+    reward_in_context[:, episode] = rewarded[:, max(0, episode - held):episode].any(axis=1)
+    found_before[:, episode] = rewarded[:, :episode].any(axis=1)
+  lost = found_before & ~reward_in_context
   first = np.where(rewarded.any(axis=1), rewarded.argmax(axis=1), -1)
   soon, later = [], []
   for run, episode in enumerate(first):
@@ -61,6 +80,13 @@ def analyse_split(model, env, split: str, num_seeds: int, context_length: int) -
           float(np.median(first[first >= 0]) + 1) if (first >= 0).any() else None),
       f'{split}_after_first_reward_1_to_5': round(float(np.mean(soon)), 3) if soon else None,
       f'{split}_after_first_reward_10_on': round(float(np.mean(later)), 3) if later else None,
+      f'{split}_in_context_episodes': int(reward_in_context.sum()),
+      f'{split}_in_context_mean': _mean_or_none(normalised[reward_in_context]),
+      f'{split}_in_context_at_least_0.95': _mean_or_none(normalised[reward_in_context] >= 0.95),
+      f'{split}_in_context_zero': _mean_or_none(returns[reward_in_context] == 0),
+      f'{split}_lost_goal_share': _mean_or_none(lost[found_before]),
+      f'{split}_lost_goal_mean': _mean_or_none(normalised[lost]),
+      f'{split}_last_10_mean': round(float(normalised[:, -10:].mean()), 3),
   })
   return figures
 
@@ -75,7 +101,7 @@ def main(argv):
     raise app.UsageError(f'No trained {config!r} model under {FLAGS.root_dir}/train: run '
                          'python -m ad_tf.bin.train with this --root_dir first.')
   env = ad_tf.envs.load_batched(_ENV)
-  figures = {'root_dir': FLAGS.root_dir}
+  figures = {'root_dir': FLAGS.root_dir, 'slide': FLAGS.slide or env.episode_length}
   figures.update(analyse_split(model, env, 'test', FLAGS.test_seeds, context_length))
   figures.update(analyse_split(model, env, 'train', FLAGS.train_seeds, context_length))
   figures_lib.report(figures)
