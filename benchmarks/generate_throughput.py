@@ -2,8 +2,8 @@
 included; the CPU default source (gin/darkroom_small.gin: `tasks_per_call` learners batched in
 one graph) in env steps/s and seconds per task; the cost of turning one call's histories into
 TFRecord bytes, with TFDS's generic encoder and with `ExampleEncoder` (which generation uses); the
-wall time of generating the CPU default dataset end to end; and memory: the peak RSS of `ad_tf.bin.generate` for a dataset and for one 4x larger (flat if
-episodes stream to disk).
+wall time of generating the CPU default dataset end to end; and memory: the peak RSS of
+`ad_tf.bin.generate` for a dataset and for one 4x larger (flat if episodes stream to disk).
 
 Usage: python -m benchmarks.generate_throughput [--tasks=3] [--parts=ppo,batched,encoding,dataset]
 Prints one JSON object on its last line.
