@@ -77,9 +77,9 @@ def encoding_figures(tasks, histories) -> dict:
   tf.train.Example bytes: TFDS's `encode_example` + `serialize_example` vs `ExampleEncoder`."""
   builder = ad_histories.AdHistories(config='darkroom', data_dir=tempfile.gettempdir())
   features = rlds_base.build_info(ad_histories.dataset_config('darkroom'), builder).features
-  kept = generate._kept_episodes(  # pylint: disable=protected-access
-      histories[0].num_episodes, {'expert': False,
-                                  'subsample_every': gin.query_parameter('generate.subsample_every')})
+  generation = {'expert': False,
+                'subsample_every': gin.query_parameter('generate.subsample_every')}
+  kept = generate._kept_episodes(histories[0].num_episodes, generation)  # pylint: disable=protected-access
   episodes = [episode for index, (task, history) in enumerate(zip(tasks, histories))
               for episode in rlds_episodes.episodes(
                   history.select_episodes(kept), kept, task=task, task_index=index, seed=index,
