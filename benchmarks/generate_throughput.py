@@ -79,7 +79,8 @@ def encoding_figures(tasks, histories) -> dict:
   features = rlds_base.build_info(ad_histories.dataset_config('darkroom'), builder).features
   generation = {'expert': False,
                 'subsample_every': gin.query_parameter('generate.subsample_every')}
-  kept = generate._kept_episodes(histories[0].num_episodes, generation)  # pylint: disable=protected-access
+  # pylint: disable-next=protected-access
+  kept = generate._kept_episodes(histories[0].num_episodes, generation)
   episodes = [episode for index, (task, history) in enumerate(zip(tasks, histories))
               for episode in rlds_episodes.episodes(
                   history.select_episodes(kept), kept, task=task, task_index=index, seed=index,
