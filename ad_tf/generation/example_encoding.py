@@ -22,19 +22,9 @@ class ExampleEncodingError(ValueError):
   """An example does not match the dataset's features."""
 
 
-def _flatten(example: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
-  flat = {}
-  for key, value in example.items():
-    if isinstance(value, dict):
-      flat.update(_flatten(value, f'{prefix}{key}/'))
-    else:
-      flat[prefix + key] = value
-  return flat
-
-
 def _flat_specs(features: tfds.features.FeaturesDict) -> List[Tuple[str, np.dtype, tuple]]:
   specs = []
-  for key, info in _flatten(features.get_serialized_info()).items():
+  for key, info in tfds.core.utils.flatten_nest_dict(features.get_serialized_info()).items():
     if info.sequence_rank > 1:
       raise NotImplementedError(
           f'Feature {key!r} is a nested sequence (ragged); ExampleEncoder handles flat features '
@@ -51,7 +41,7 @@ class ExampleEncoder:
     self._keys = {key for key, _, _ in self._specs}
 
   def encode(self, example: Dict[str, Any]) -> bytes:
-    flat = _flatten(example)
+    flat = tfds.core.utils.flatten_nest_dict(example)  # TFDS's own keys and order.
     if flat.keys() != self._keys:
       missing, extra = sorted(self._keys - flat.keys()), sorted(flat.keys() - self._keys)
       raise ExampleEncodingError(
