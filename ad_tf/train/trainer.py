@@ -75,6 +75,7 @@ def train(
     adam_beta_2: float = 0.99,
     clip_norm: float = 1.0,
     label_smoothing: float = 0.0,
+    search_label_smoothing: float = 0.0,
     imitation_target: str = 'action',
     # Execution
     log_every: int = 100,
@@ -85,11 +86,18 @@ def train(
   the source took (the paper), or 'policy', the cross-entropy with the distribution the source
   drew it from (`action_probs` in the dataset): the same optimum, without fitting the noise of
   which action a random policy happened to draw.
+
+  `label_smoothing` smooths the target at every step; `search_label_smoothing` only at the steps
+  whose context holds no reward yet (the source is still searching, as far as the model can
+  tell), so the distilled search is more spread out while the exploitation of a reward in view is
+  imitated as it was.
   """
   strategy = strategy or tf.distribute.get_strategy()
   if imitation_target not in IMITATION_TARGETS:
     raise TrainingError(f'train.imitation_target={imitation_target!r} is not one of '
                         f'{IMITATION_TARGETS}.')
+  if not 0.0 <= search_label_smoothing < 1.0:
+    raise TrainingError(f'train.search_label_smoothing={search_label_smoothing} must be in [0, 1).')
   data_dir = os.path.join(root_dir, 'tfds')
   builder = history_windows.load_builder(data_dir, dataset_config)
   dataset_env, _, _ = history_windows.history_shape(builder)
@@ -145,7 +153,7 @@ def train(
     _write_model_config(directory, env_name, dataset_config, context_length)
   tokens_per_batch = batch_size * context_length
   train_step = make_train_step(model, optimizer, strategy, step, label_smoothing,
-                               tokens_per_batch, imitation_target)
+                               tokens_per_batch, imitation_target, search_label_smoothing)
 
   writer = tf.summary.create_file_writer(
       os.path.join(directory, 'tensorboard') if chief else
@@ -181,7 +189,8 @@ def train(
 
 def make_train_step(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimizer,
                     strategy: tf.distribute.Strategy, step: tf.Variable, label_smoothing: float,
-                    tokens_per_batch: int, imitation_target: str = 'action') -> Callable:
+                    tokens_per_batch: int, imitation_target: str = 'action',
+                    search_label_smoothing: float = 0.0) -> Callable:
   """A compiled step: distributed batch -> (global mean imitation loss, action accuracy)."""
   cross_entropy = tf.keras.losses.CategoricalCrossentropy(
       from_logits=True, label_smoothing=label_smoothing,
@@ -191,6 +200,8 @@ def make_train_step(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimi
     actions = targets['action']
     labels = (tf.one_hot(actions, model.num_actions) if imitation_target == 'action'
               else targets['action_probs'])
+    if search_label_smoothing:
+      labels = smooth_before_first_reward(labels, inputs['prev_reward'], search_label_smoothing)
     with tf.GradientTape() as tape:
       logits = model(inputs, training=True)
       per_token = cross_entropy(labels, logits)
@@ -209,6 +220,19 @@ def make_train_step(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimi
             strategy.reduce(tf.distribute.ReduceOp.SUM, accuracy, axis=None))
 
   return train_step
+
+
+def smooth_before_first_reward(labels: tf.Tensor, prev_reward: tf.Tensor,
+                               smoothing: float) -> tf.Tensor:
+  """labels [B, T, A] smoothed by `smoothing` at the tokens with no reward in tokens 0..t.
+
+  Token t's inputs hold r_{t-1} (`prev_reward` [B, T]), so the tokens 0..t the model attends to
+  when it predicts a_t show a reward exactly when the running sum of `prev_reward` is non-zero.
+  """
+  reward_in_view = tf.math.cumsum(tf.abs(prev_reward), axis=1) > 0
+  num_actions = tf.cast(tf.shape(labels)[-1], labels.dtype)
+  smoothed = labels * (1.0 - smoothing) + smoothing / num_actions
+  return tf.where(reward_in_view[..., None], labels, smoothed)
 
 
 def _write_model_config(directory, env_name, dataset_config, context_length) -> None:

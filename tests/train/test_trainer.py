@@ -141,14 +141,38 @@ def test_bad_input_is_one_clear_error_before_training(tiny_dataset_root, tmp_pat
   assert not glob.glob(os.path.join(root, 'train', '*', 'checkpoints', '*.index'))
 
 
-def test_policy_target_imitates_the_recorded_distribution(tiny_dataset_root, tmp_path):
-  """Same windows, two targets: the soft target's cross-entropy is not the sampled-action NLL."""
+def test_each_imitation_target_trains_and_changes_the_loss(tiny_dataset_root, tmp_path):
+  """Same windows, three targets: the sampled action (the paper), the source's distribution, and
+  the sampled action smoothed until a reward is in view. Each is a different cross-entropy."""
+  targets = {'action': ['train.imitation_target="action"'],
+             'policy': ['train.imitation_target="policy"'],
+             'search_smoothed': ['train.search_label_smoothing=0.2']}
   by_target = {}
-  for target in ('action', 'policy'):
-    root = experiment_root(tiny_dataset_root, tmp_path / target)
-    result = run('train', root, f'train.imitation_target="{target}"', 'train.num_steps=3')
+  for name, bindings in targets.items():
+    root = experiment_root(tiny_dataset_root, tmp_path / name)
+    result = run('train', root, *bindings, 'train.num_steps=3')
     assert result.returncode == 0, result.stderr
-    by_target[target] = losses(trainer.train_dir(root, 'darkroom'))
-  assert all(np.isfinite(by_target['policy']))
-  assert len(by_target['policy']) == len(by_target['action'])
-  assert by_target['policy'] != by_target['action']
+    by_target[name] = losses(trainer.train_dir(root, 'darkroom'))
+  for name in ('policy', 'search_smoothed'):
+    assert all(np.isfinite(by_target[name]))
+    assert len(by_target[name]) == len(by_target['action'])
+    assert by_target[name] != by_target['action']
+
+
+def test_search_label_smoothing_smooths_only_until_a_reward_is_in_view():
+  labels = tf.one_hot([[0, 1, 2, 3], [4, 4, 4, 4]], 5)
+  # Token t holds r_{t-1}: the first row's reward (taken at step 1) is in view from token 2 on;
+  # the second row's window starts right after a reward, in view from token 0.
+  prev_reward = tf.constant([[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
+  smoothed = trainer.smooth_before_first_reward(labels, prev_reward, 0.5).numpy()
+  np.testing.assert_allclose(smoothed[0, 0], [0.6, 0.1, 0.1, 0.1, 0.1], rtol=1e-6)
+  np.testing.assert_allclose(smoothed[0, 1], [0.1, 0.6, 0.1, 0.1, 0.1], rtol=1e-6)
+  np.testing.assert_array_equal(smoothed[0, 2:], labels.numpy()[0, 2:])
+  np.testing.assert_array_equal(smoothed[1], labels.numpy()[1])
+  np.testing.assert_allclose(smoothed.sum(-1), 1.0, rtol=1e-6)
+
+
+def test_search_label_smoothing_out_of_range_is_one_clear_error(tmp_path):
+  with pytest.raises(trainer.TrainingError, match=r'search_label_smoothing=1.0 must be in \[0, 1\)'):
+    trainer.train(str(tmp_path), search_label_smoothing=1.0)
+  assert not os.listdir(tmp_path)
