@@ -173,6 +173,7 @@ def test_search_label_smoothing_smooths_only_until_a_reward_is_in_view():
 
 
 def test_search_label_smoothing_out_of_range_is_one_clear_error(tmp_path):
-  with pytest.raises(trainer.TrainingError, match=r'search_label_smoothing=1.0 must be in \[0, 1\)'):
+  message = r'train.search_label_smoothing=1.0 must be in \[0, 1\)'
+  with pytest.raises(trainer.TrainingError, match=message):
     trainer.train(str(tmp_path), search_label_smoothing=1.0)
   assert not os.listdir(tmp_path)
