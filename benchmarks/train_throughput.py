@@ -89,7 +89,8 @@ def main(argv):
     os.symlink(os.path.abspath(data_dir), os.path.join(training_root, 'tfds'))
     full = trainer_tokens_per_second(training_root)
   feedforward = gin.query_parameter('AlgorithmDistillationTransformer.feedforward_dim')
-  figures = {'model': f'{FLAGS.model}: embedding 64, 4 layers, 4 heads, feed-forward {feedforward}',
+  figures = {'model': f'{FLAGS.model}: embedding 64, 4 layers, 4 heads, '
+                      f'feed-forward {feedforward}',
              'batch': batch_size, 'context': context,
              'bare_model_step_tokens_per_s': round(bare),
              'full_trainer_tokens_per_s': round(full),

@@ -6,8 +6,9 @@ uses one rate for both, so this block sets the self-attention layer's rate after
 Its self-attention layer is keras_nlp's `CachedMultiHeadAttention` with the two einsums
 (`[B, T, H, D] x [B, S, H, D] -> [B, H, T, S]` and back) done as one transpose of each operand
 and batched matmuls on the [B, H, T, D] layout. The math, the weights and the masking (Keras'
-own masked softmax) are the same; on 2 CPU cores TF's einsum of these shapes transposes the
-larger score tensor and costs a training step ~10% (benchmarks/train_throughput.py).
+own masked softmax) are the same; on 2 CPU cores TF's einsum of these shapes also transposes the
+larger score tensor, and the matmuls make a training step 15-25% faster
+(`python -m benchmarks.train_throughput --model=cpu_default`; docs/IN_CONTEXT_RL.md, item 29).
 """
 
 import keras_nlp
