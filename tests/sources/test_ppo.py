@@ -1,6 +1,8 @@
 """PPO really learns: its histories go from random to near-oracle, reproducibly, and learners
 that share a call stay independent."""
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,15 @@ def test_bonus_until_reward_stops_the_bonus_at_the_learners_first_reward():
   np.testing.assert_array_equal(other.actions, alone.actions)
   with pytest.raises(ValueError, match='exploration_bonus is 0'):
     ppo.PpoSource('darkroom', bonus_until_reward=True)
+
+
+def test_a_long_call_reports_progress_with_rate_and_eta(caplog, monkeypatch):
+  """Within one learn_many call, each iteration can log its progress (every PROGRESS_EVERY_S)."""
+  monkeypatch.setattr(ppo, 'PROGRESS_EVERY_S', 0.0)
+  source = ppo.PpoSource('darkroom', num_actors=2, num_iterations=3, tasks_per_call=2)
+  with caplog.at_level(logging.INFO, logger='absl'):
+    source.learn_many([GOAL], [0])
+  lines = [r.getMessage() for r in caplog.records if 'PPO, 1 task(s)' in r.getMessage()]
+  assert [line.split(' | ')[0] for line in lines] == [
+      f'PPO, 1 task(s): iteration {i}/3' for i in (1, 2, 3)]
+  assert lines[-1].endswith('| ETA 0 s') and 'env steps/s' in lines[0]
