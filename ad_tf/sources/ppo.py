@@ -269,7 +269,7 @@ class PpoSource(source.Source):
       logging.log_every_n_seconds(
           logging.INFO, 'PPO, %d task(s): iteration %d/%d | %.0f env steps/s | ETA %.0f s',
           PROGRESS_EVERY_S, count, done, self.num_iterations,
-          count * self.env_steps_per_task * done / self.num_iterations / elapsed,
+          count * self.num_actors * self._env.episode_length * done / elapsed,
           elapsed * (self.num_iterations - done) / done)
     actors_of = lambda n: slice(n * self.num_actors, (n + 1) * self.num_actors)
     return [learning_history.LearningHistories.from_time_major_episodes(
