@@ -4,6 +4,9 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
+# `make demo ENV=bandit` runs another environment's CPU default (gin/<ENV>_small.gin).
+ENV ?= darkroom
+DEMO_ROOT := runs/$(if $(filter darkroom,$(ENV)),demo,$(ENV))
 
 .PHONY: demo test benchmarks clean
 
@@ -17,7 +20,7 @@ $(STAMP): setup.py requirements.lock | $(VENV)/bin/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/python -m ad_tf.bin.pipeline --root_dir=runs/demo --gin_file=gin/darkroom_small.gin
+	$(VENV)/bin/python -m ad_tf.bin.pipeline --root_dir=$(DEMO_ROOT) --gin_file=gin/$(ENV)_small.gin
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile tests

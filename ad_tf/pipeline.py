@@ -14,6 +14,7 @@ from typing import Callable, Dict
 from absl import logging
 import gin
 
+from ad_tf import experiment
 from ad_tf.evaluation import evaluate
 from ad_tf.export import export
 from ad_tf.generation import generate
@@ -30,7 +31,7 @@ def pipeline(root_dir: str, strategy=None,
              # Export
              export_model: bool = True) -> Dict[str, float]:
   """Runs every stage; returns the wall time of each stage run now, in seconds."""
-  times_path = os.path.join(root_dir, 'pipeline_times.json')
+  times_path = experiment.pipeline_times_path(root_dir)
   times = {}
   if os.path.exists(times_path):
     with open(times_path) as f:
@@ -53,10 +54,7 @@ def pipeline(root_dir: str, strategy=None,
   stage('train_ed', lambda: trainer.train(root_dir, strategy, env_name=env_name,
                                           dataset_config=f'{env_name}_expert',
                                           num_steps=ed_num_steps))
-  if evaluate.is_up_to_date(root_dir):
-    logging.info('Evaluation is up to date with the trained checkpoints; kept.')
-  else:
-    stage('evaluate', lambda: evaluate.evaluate(root_dir, env_name=env_name))
+  stage('evaluate', lambda: evaluate.evaluate(root_dir, env_name=env_name))
   if export_model:
     stage('export', lambda: export.export(root_dir, env_name=env_name))
   return times

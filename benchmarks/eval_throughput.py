@@ -29,8 +29,7 @@ import ad_tf
 from benchmarks import figures as figures_lib
 from ad_tf.evaluation import in_context
 from ad_tf.model import incremental_decoder
-from ad_tf.model import transformer
-from ad_tf.train import trainer
+from ad_tf.model import loading
 
 flags.DEFINE_integer('runs', 100, 'Parallel rollouts.')
 flags.DEFINE_integer('context', 200, 'Context length (steps).')
@@ -88,10 +87,9 @@ def main(argv):
   tasks = ad_tf.envs.stack_tasks('darkroom', [goals[i % len(goals)] for i in range(FLAGS.runs)])
   figures = {'runs': FLAGS.runs, 'context': FLAGS.context}
   for name, feedforward_dim in (('cpu_default_ff256', 256), ('paper_size_ff2048', 2048)):
-    model = transformer.AlgorithmDistillationTransformer(
-        num_actions=5, episode_length=20, grid_size=9, max_length=FLAGS.context,
-        feedforward_dim=feedforward_dim)
-    transformer.build_seeded(model, trainer.example_step_inputs('darkroom', 1, FLAGS.context), 0)
+    model = loading.build_from_hyperparameters(
+        env.spec, {'max_length': FLAGS.context, 'feedforward_dim': feedforward_dim},
+        seed=0, length=FLAGS.context)
     fill = FLAGS.context // env.episode_length
     cached = steps_per_second(model, env, tasks, fill, full_recompute=False, repeats=5)
     sliding = steps_per_second(model, env, tasks, 2 * fill, full_recompute=False, repeats=5)

@@ -13,24 +13,22 @@ episodes with a reward in that context ("in_context": their mean, and the shares
 the oracle and at 0), and episodes after a run's first reward whose context no longer holds any
 ("lost_goal": their share of all episodes after a first reward, and their mean).
 
-Usage: python -m benchmarks.in_context_analysis --root_dir=R [--gin_file=gin/darkroom_small.gin]
+The model is rebuilt from its own record (root_dir/train/<config>/model_record.json): no gin file.
+Usage: python -m benchmarks.in_context_analysis --root_dir=R [--dataset_config=darkroom]
 Prints one JSON object on its last line.
 """
 
 from absl import app
 from absl import flags
-import gin
 import numpy as np
 
 import ad_tf
-import ad_tf.configurables  # pylint: disable=unused-import  (the gin file configures train)
-from ad_tf.evaluation import evaluate
 from ad_tf.evaluation import in_context
+from ad_tf.model import loading
 from benchmarks import figures as figures_lib
 
 flags.DEFINE_string('root_dir', None, 'A root with a trained AD model (train/<config>/).')
-flags.DEFINE_string('gin_file', 'gin/darkroom_small.gin', 'The config the model was trained with.')
-flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings.')
+flags.DEFINE_string('dataset_config', 'darkroom', 'Which trained model (its dataset config).')
 flags.DEFINE_integer('test_seeds', 10, 'Runs per held-out goal.')
 flags.DEFINE_integer('train_seeds', 3, 'Runs per training goal.')
 flags.DEFINE_integer('num_episodes', 40, 'Episodes per run.')
@@ -93,13 +91,14 @@ def analyse_split(model, env, split: str, num_seeds: int, context_length: int) -
 
 def main(argv):
   del argv
-  gin.parse_config_files_and_bindings([FLAGS.gin_file], FLAGS.gin_bindings)
-  context_length = gin.query_parameter('train.context_length')
-  config = gin.query_parameter('train.dataset_config')
-  model = evaluate.load_model(FLAGS.root_dir, config, _ENV, context_length)
-  if model is None:
-    raise app.UsageError(f'No trained {config!r} model under {FLAGS.root_dir}/train: run '
-                         'python -m ad_tf.bin.train with this --root_dir first.')
+  restored = loading.restore(FLAGS.root_dir, FLAGS.dataset_config)
+  if restored is None:
+    raise app.UsageError(f'No trained {FLAGS.dataset_config!r} model under {FLAGS.root_dir}/train:'
+                         ' run python -m ad_tf.bin.train with this --root_dir first.')
+  model, record, _ = restored
+  if record.env_name != _ENV:
+    raise app.UsageError(f'This analysis is for {_ENV}; the model acts in {record.env_name}.')
+  context_length = record.context_length
   env = ad_tf.envs.load_batched(_ENV)
   figures = {'root_dir': FLAGS.root_dir, 'slide': FLAGS.slide or env.episode_length}
   figures.update(analyse_split(model, env, 'test', FLAGS.test_seeds, context_length))

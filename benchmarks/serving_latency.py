@@ -22,9 +22,8 @@ import tensorflow as tf
 import ad_tf
 from benchmarks import figures as figures_lib
 import ad_tf.configurables  # pylint: disable=unused-import
-from ad_tf.export import in_context_policy
-from ad_tf.model import transformer
-from ad_tf.train import trainer
+from ad_tf.export import export
+from ad_tf.model import loading
 from serving import prediction_service
 from serving import predictors
 
@@ -51,12 +50,9 @@ class TimedPredictor(predictors.GrpcPredictor):
 def fresh_export(directory: str) -> str:
   gin.parse_config_file('gin/darkroom_small.gin')
   context = gin.query_parameter('train.context_length')
-  model = trainer.build_model('darkroom')
-  transformer.build_seeded(model, trainer.example_step_inputs('darkroom', 1, context), 0)
-  policy = in_context_policy.InContextPolicy(model, (2,), context, slide=20)
-  tf.saved_model.save(policy, os.path.join(directory, '1'), signatures={
-      'action': policy.action, 'serving_default': policy.action,
-      'get_initial_state': policy.get_initial_state})
+  model = loading.build_seeded(loading.configured_model(ad_tf.envs.get_spec('darkroom')), 0,
+                               context)
+  export.save_policy(model, context, os.path.join(directory, '1'))
   return directory
 
 

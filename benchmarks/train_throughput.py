@@ -22,9 +22,10 @@ import tensorflow as tf
 import ad_tf
 from benchmarks import figures as figures_lib
 import ad_tf.configurables  # pylint: disable=unused-import
+from ad_tf import experiment
 from ad_tf.data import history_windows
 from ad_tf.generation import generate
-from ad_tf.model import transformer
+from ad_tf.model import loading
 from ad_tf.train import trainer
 
 flags.DEFINE_integer('steps', 40, 'Timed steps (after 10 warm-up steps).')
@@ -39,8 +40,8 @@ WARMUP = 10
 
 def bare_tokens_per_second(data_dir: str, batch_size: int, context: int) -> float:
   strategy = tf.distribute.get_strategy()
-  model = trainer.build_model('darkroom')
-  transformer.build_seeded(model, trainer.example_step_inputs('darkroom', 1, context), 0)
+  model = loading.build_seeded(loading.configured_model(ad_tf.envs.get_spec('darkroom')), 0,
+                               context)
   optimizer = tf.keras.optimizers.Adam(3e-4, beta_1=0.9, beta_2=0.99, global_clipnorm=1.0)
   step = tf.Variable(0, dtype=tf.int64)
   train_step = trainer.make_train_step(model, optimizer, strategy, step, 0.0,
@@ -60,7 +61,7 @@ def trainer_tokens_per_second(root_dir: str) -> float:
   gin.bind_parameter('train.num_steps', WARMUP + FLAGS.steps)
   gin.bind_parameter('train.log_every', WARMUP)
   gin.bind_parameter('train.checkpoint_every', 10**9)
-  directory = trainer.train_dir(root_dir, 'darkroom')
+  directory = experiment.train_dir(root_dir, 'darkroom')
   trainer.train(root_dir)
   with open(os.path.join(directory, 'metrics.jsonl')) as f:
     records = [json.loads(line) for line in f][1:]  # The first window includes tracing.
@@ -82,11 +83,11 @@ def main(argv):
     root_dir = FLAGS.root_dir or os.path.join(scratch, 'exp')
     if not FLAGS.root_dir:
       generate.generate(root_dir)
-    data_dir = os.path.join(root_dir, 'tfds')
+    data_dir = experiment.tfds_dir(root_dir)
     bare = bare_tokens_per_second(data_dir, batch_size, context)
     training_root = os.path.join(scratch, 'train_run')
     os.makedirs(training_root)
-    os.symlink(os.path.abspath(data_dir), os.path.join(training_root, 'tfds'))
+    os.symlink(os.path.abspath(data_dir), experiment.tfds_dir(training_root))
     full = trainer_tokens_per_second(training_root)
   feedforward = gin.query_parameter('AlgorithmDistillationTransformer.feedforward_dim')
   figures = {'model': f'{FLAGS.model}: embedding 64, 4 layers, 4 heads, '

@@ -59,6 +59,7 @@ def in_context_rollout(predictor, env_name: str, task: Dict[str, np.ndarray], ep
   state['state_seed'] = np.array([policy_seed], np.int64)
   state = {k: np.asarray(v) for k, v in state.items()}
   env = ad_tf.envs.load(env_name, task, seed=env_seed)
+  observation_dtype = env.observation_spec().dtype  # The export's signature takes this dtype.
   time_step = env.reset()
   prev_action, prev_reward = 0, 0.0
   returns = []
@@ -66,7 +67,7 @@ def in_context_rollout(predictor, env_name: str, task: Dict[str, np.ndarray], ep
     episode_return = 0.0
     while True:
       reply = predictor.predict('action', {
-          'observation': np.asarray(time_step.observation, np.int32)[None],
+          'observation': np.asarray(time_step.observation, observation_dtype)[None],
           'prev_action': np.array([prev_action], np.int32),
           'prev_reward': np.array([prev_reward], np.float32), **state})
       state = {k: reply[k] for k in state}

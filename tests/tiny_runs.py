@@ -8,11 +8,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_GIN = os.path.join(REPO, 'gin', 'darkroom_tiny.gin')
 
 
-def run_binary(binary, root_dir, *bindings, timeout=600):
-  """Runs `python -m ad_tf.bin.<binary>` on the tiny config; returns the finished process."""
+def run_binary(binary, root_dir, *bindings, timeout=600, gin_file=TINY_GIN):
+  """Runs `python -m ad_tf.bin.<binary>` (on the tiny config by default); returns the finished
+  process."""
   return subprocess.run(
       [sys.executable, '-m', f'ad_tf.bin.{binary}', f'--root_dir={root_dir}',
-       f'--gin_file={TINY_GIN}'] + [f'--gin_bindings={b}' for b in bindings],
+       f'--gin_file={gin_file}'] + [f'--gin_bindings={b}' for b in bindings],
       cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 

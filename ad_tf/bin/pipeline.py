@@ -5,6 +5,7 @@ r"""Algorithm Distillation end to end: generate -> train AD -> train ED -> evalu
 Every stage resumes if it was done or interrupted; re-run the same command after a crash.
 """
 
+import glob
 import json
 import os
 
@@ -12,6 +13,7 @@ from absl import app
 from absl import flags
 
 import ad_tf  # pylint: disable=unused-import
+from ad_tf import experiment
 from ad_tf import pipeline as pipeline_lib
 from ad_tf.bin import binary_utils
 from ad_tf.evaluation import evaluate
@@ -25,9 +27,10 @@ def main(argv):
   del argv
   strategy = strategy_lib.get_strategy(FLAGS.strategy)
   times = binary_utils.run_configured(lambda root_dir: pipeline_lib.pipeline(root_dir, strategy))
-  with open(os.path.join(FLAGS.root_dir, 'eval', 'results.json')) as f:
+  with open(experiment.results_path(FLAGS.root_dir)) as f:
     print('\n' + evaluate.results_table(json.load(f)))
-  print(f'\nPlot: {os.path.join(FLAGS.root_dir, "eval", "returns.png")}')
+  plots = sorted(glob.glob(os.path.join(experiment.eval_dir(FLAGS.root_dir), '*.png')))
+  print('\nPlots: ' + ', '.join(plots))
   print('Wall time per stage (s): ' + ', '.join(f'{k} {v:.0f}' for k, v in times.items()))
 
 

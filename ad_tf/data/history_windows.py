@@ -16,12 +16,15 @@ import os
 from typing import Dict, Tuple
 
 import gin
+import rlds
 import tensorflow as tf
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core import example_parser
 
 import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
 import ad_tf.envs
+from ad_tf.envs import specs
+from ad_tf.generation import rlds_episodes
 from ad_tf.model import step_tokens
 
 
@@ -53,14 +56,16 @@ def history_shape(builder: tfds.core.DatasetBuilder) -> Tuple[str, int, int]:
 
 
 def _episode_arrays(episode) -> Dict[str, tf.Tensor]:
-  steps = episode['steps']
-  return {'observation': steps['observation'][:-1], 'action': steps['action'][:-1],
-          'reward': steps['reward'][:-1], 'action_probs': steps['action_probs'][:-1],
+  steps = episode[rlds.STEPS]
+  return {'observation': steps[rlds.OBSERVATION][:-1], 'action': steps[rlds.ACTION][:-1],
+          'reward': steps[rlds.REWARD][:-1],
+          'action_probs': steps[rlds_episodes.ACTION_PROBS][:-1],
           'history_id': episode['history_id'],
           'episode_index': episode['episode_index']}
 
 
-def history_step_inputs(history: Dict[str, tf.Tensor], num_actions: int) -> Dict[str, tf.Tensor]:
+def history_step_inputs(history: Dict[str, tf.Tensor],
+                        env_spec: specs.EnvSpec) -> Dict[str, tf.Tensor]:
   """Episodes [E, L, ...] of one history -> step inputs and targets over its E * L steps."""
   episodes, length = tf.shape(history['action'])[0], tf.shape(history['action'])[1]
   flat = lambda x: tf.reshape(x, tf.concat([[episodes * length], tf.shape(x)[2:]], 0))
@@ -68,7 +73,7 @@ def history_step_inputs(history: Dict[str, tf.Tensor], num_actions: int) -> Dict
   return {
       'observation': flat(history['observation']),
       'time': tf.tile(tf.range(length), [episodes]),
-      'prev_action': tf.concat([[num_actions], action[:-1]], 0),
+      'prev_action': tf.concat([[step_tokens.none_action(env_spec)], action[:-1]], 0),
       'prev_reward': tf.concat([[0.0], reward[:-1]], 0),
       'action': action,
       'action_probs': flat(history['action_probs']),
@@ -138,13 +143,14 @@ def history_windows(
   """
   builder = load_builder(data_dir, config_name)
   env_name, _, episodes_per_history = history_shape(builder)
-  env = ad_tf.envs.load_batched(env_name)
-  if context_length > episodes_per_history * env.episode_length:
-    raise DatasetError(f'context_length={context_length} is longer than a whole history '
-                       f'({episodes_per_history} episodes of {env.episode_length} steps).')
+  env_spec = ad_tf.envs.get_spec(env_name)
+  if context_length > episodes_per_history * env_spec.episode_length:
+    raise DatasetError(f'context_length={context_length} is longer than a whole history of '
+                       f'ad_histories/{config_name} ({episodes_per_history} episodes of '
+                       f'{env_spec.episode_length} steps).')
 
   def cut_windows(read_index, history):
-    steps = history_step_inputs(history, env.num_actions)
+    steps = history_step_inputs(history, env_spec)
     num_steps = tf.shape(steps['action'])[0]
     starts = tf.random.stateless_uniform(
         [windows_per_history], seed=tf.stack([seed, read_index]),

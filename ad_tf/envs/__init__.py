@@ -2,6 +2,7 @@
 
 from ad_tf.envs.registry import ENV_NAMES
 from ad_tf.envs.registry import get_family
+from ad_tf.envs.registry import get_spec
 from ad_tf.envs.registry import held_out_tasks
 from ad_tf.envs.registry import load
 from ad_tf.envs.registry import load_batched

@@ -22,15 +22,20 @@ from typing import List
 import numpy as np
 import tensorflow as tf
 from tf_agents.environments import py_environment
-from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
 from ad_tf.envs import batched_environment
 from ad_tf.envs import counter_random
 from ad_tf.envs import family
+from ad_tf.envs import specs
 
 NUM_ARMS = 10
 ARMS_HELP = 'the index of the arm to pull'
+
+
+def env_spec(name: str, episode_length: int) -> specs.EnvSpec:
+  """No observation (the same empty one every pull); one action per arm."""
+  return specs.EnvSpec(name, specs.no_observation(), NUM_ARMS, episode_length)
 
 
 def validate_probs(env_name: str, task) -> np.ndarray:
@@ -56,10 +61,9 @@ class BanditEnvironment(py_environment.PyEnvironment):
     self._seed = seed
     self._episode_length = episode_length
     self._episode = -1
-    self._observation_spec = array_spec.BoundedArraySpec(
-        (), np.int32, minimum=0, maximum=0, name='observation')
-    self._action_spec = array_spec.BoundedArraySpec(
-        (), np.int32, minimum=0, maximum=NUM_ARMS - 1, name='action')
+    spec = env_spec(name, episode_length)
+    self._observation_spec = spec.observation_array_spec()
+    self._action_spec = spec.action_array_spec()
 
   def observation_spec(self):
     return self._observation_spec
@@ -85,12 +89,8 @@ class BanditEnvironment(py_environment.PyEnvironment):
 class BatchedBandit(batched_environment.BatchedEnvironment):
   """The bandit for B tasks at once, in TF ops."""
 
-  num_actions = NUM_ARMS
-  observation_shape = ()
-
-  def __init__(self, episode_length: int, name: str):
-    self.name = name
-    self.episode_length = episode_length
+  def __init__(self, spec: specs.EnvSpec):
+    self.spec = spec
 
   def task_state(self, tasks):
     return {'probs': tf.cast(tasks['probs'], tf.float32)}
@@ -110,11 +110,17 @@ class BatchedBandit(batched_environment.BatchedEnvironment):
 class BanditFamily(family.EnvironmentFamily):
   """Bandit tasks (see the module docstring for the construction) and both implementations."""
 
-  name = 'bandit'
-  num_actions = NUM_ARMS
+  @property
+  def episode_description(self) -> str:
+    return (f'One episode is {self.episode_length} pulls of one task (observation always 0; '
+            'action: the arm; reward 0 or 1). The source (UCB1) plays several episodes in a row '
+            'with its counts carried over; the learning-history config keeps each learner\'s '
+            'first episode (source_episode 0), the expert config its last. task.probs holds the '
+            'arms\' payout probabilities.')
 
-  def __init__(self, episode_length: int = 100, favoured_fraction: float = 0.95):
-    self.episode_length = episode_length
+  def __init__(self, episode_length: int = 100, favoured_fraction: float = 0.95,
+               name: str = 'bandit'):
+    self.spec = env_spec(name, episode_length)
     self.favoured_fraction = favoured_fraction
 
   def validate_task(self, task):
@@ -139,4 +145,4 @@ class BanditFamily(family.EnvironmentFamily):
     return BanditEnvironment(task['probs'], seed, self.episode_length, self.name)
 
   def batched(self):
-    return BatchedBandit(self.episode_length, self.name)
+    return BatchedBandit(self.spec)

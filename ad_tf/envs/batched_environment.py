@@ -16,21 +16,14 @@ from typing import Dict, Mapping, Tuple
 
 import tensorflow as tf
 
+from ad_tf.envs import specs
+
 State = Dict[str, tf.Tensor]
 
 
-class BatchedEnvironment(abc.ABC):
-  """B independent copies of one environment family, stepped together with TF ops."""
-
-  #: Registry name, e.g. 'darkroom'.
-  name: str
-  num_actions: int
-  episode_length: int
-  #: Shape of one observation (without the batch dimension).
-  observation_shape: Tuple[int, ...]
-  observation_dtype: tf.DType = tf.int32
-  #: Side of the square grid, or None for environments without positions (the bandit).
-  grid_size = None
+class BatchedEnvironment(specs.DeclaresSpec, abc.ABC):
+  """B independent copies of one environment family, stepped together with TF ops; `spec` is
+  the family's."""
 
   @abc.abstractmethod
   def task_state(self, tasks: Mapping[str, tf.Tensor]) -> State:
@@ -46,7 +39,7 @@ class BatchedEnvironment(abc.ABC):
 
   @abc.abstractmethod
   def observe(self, state: State) -> tf.Tensor:
-    """The observation [B, *observation_shape] of the current state."""
+    """The observation [B, *spec.observation.shape] of the current state."""
 
   def initial_state(self, tasks: Mapping[str, tf.Tensor], seeds: tf.Tensor) -> State:
     """State before the first episode (call `reset` next); `seeds` [B] drive the environment's

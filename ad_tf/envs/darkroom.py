@@ -19,6 +19,7 @@ from tf_agents.trajectories import time_step as ts
 from ad_tf.envs import batched_environment
 from ad_tf.envs import family
 from ad_tf.envs import grid
+from ad_tf.envs import specs
 
 
 class DarkRoomEnvironment(py_environment.PyEnvironment):
@@ -32,7 +33,9 @@ class DarkRoomEnvironment(py_environment.PyEnvironment):
     self._episode_length = episode_length
     self._reward_once = reward_once
     self._goal = grid.validate_cell(name, {'goal': goal}, 'goal', size)
-    self._observation_spec, self._action_spec = grid.specs(size)
+    spec = grid.env_spec(name, size, episode_length)
+    self._observation_spec = spec.observation_array_spec()
+    self._action_spec = spec.action_array_spec()
     self._position = None
 
   def observation_spec(self):
@@ -62,14 +65,9 @@ class DarkRoomEnvironment(py_environment.PyEnvironment):
 class BatchedDarkRoom(batched_environment.BatchedEnvironment):
   """Dark Room for B goals at once, in TF ops."""
 
-  num_actions = grid.NUM_ACTIONS
-  observation_shape = (2,)
-
-  def __init__(self, size: int, episode_length: int, reward_once: bool, name: str):
-    self.name = name
-    self.grid_size = size
-    self._size = size
-    self.episode_length = episode_length
+  def __init__(self, spec: specs.EnvSpec, reward_once: bool):
+    self.spec = spec
+    self._size = spec.observation.grid_size
     self._reward_once = reward_once
 
   def task_state(self, tasks):
@@ -97,13 +95,10 @@ class BatchedDarkRoom(batched_environment.BatchedEnvironment):
 class DarkRoomFamily(family.FiniteTaskFamily):
   """Dark Room tasks (one per goal cell) and both implementations."""
 
-  num_actions = grid.NUM_ACTIONS
-
   def __init__(self, name: str = 'darkroom', size: int = 9, episode_length: int = 20,
                reward_once: bool = False):
-    self.name = name
+    self.spec = grid.env_spec(name, size, episode_length)
     self.size = size
-    self.episode_length = episode_length
     self.reward_once = reward_once
 
   def validate_task(self, task):
@@ -131,4 +126,4 @@ class DarkRoomFamily(family.FiniteTaskFamily):
                                self.name)
 
   def batched(self):
-    return BatchedDarkRoom(self.size, self.episode_length, self.reward_once, self.name)
+    return BatchedDarkRoom(self.spec, self.reward_once)

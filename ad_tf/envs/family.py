@@ -9,6 +9,7 @@ from tf_agents.environments import py_environment
 
 from ad_tf.envs import batched_environment
 from ad_tf.envs import counter_random
+from ad_tf.envs import specs
 
 Task = Dict[str, np.ndarray]
 SPLITS = ('train', 'test')
@@ -16,12 +17,12 @@ SPLITS = ('train', 'test')
 _SPLIT_SALT = 20221025
 
 
-class EnvironmentFamily(abc.ABC):
-  """Everything the pipeline needs to know about one environment."""
+class EnvironmentFamily(specs.DeclaresSpec, abc.ABC):
+  """Everything the pipeline needs to know about one environment; `spec` declares its
+  observations and actions once (see `specs`)."""
 
-  name: str
-  episode_length: int
-  num_actions: int
+  #: What one RLDS episode of this family is, where the name does not say (dataset docs).
+  episode_description: str = ''
 
   @abc.abstractmethod
   def validate_task(self, task: Task) -> Task:
@@ -35,9 +36,11 @@ class EnvironmentFamily(abc.ABC):
   def sample(self, split: str, num: int, rng: np.random.Generator) -> List[Task]:
     """`num` tasks from `split` (already validated by the caller)."""
 
-  def held_out_tasks(self, num: int, rng: np.random.Generator) -> List[Task]:
-    """Evaluation tasks: `num` draws from the test distribution (finite families override)."""
-    return self.sample('test', num, rng)
+  def held_out_tasks(self, split: str, num: int, rng: np.random.Generator) -> List[Task]:
+    """Evaluation tasks: `num` fresh draws from `split`'s distribution ('test': the held-out
+    distribution; 'train': tasks like the training ones but not trained on). Finite families
+    override this."""
+    return self.sample(split, num, rng)
 
   @abc.abstractmethod
   def py_environment(self, task: Task, seed: int) -> py_environment.PyEnvironment:
@@ -69,9 +72,13 @@ class FiniteTaskFamily(EnvironmentFamily):
     chosen = order[:num_test] if split == 'test' else order[num_test:]
     return [tasks[i] for i in np.sort(chosen)]
 
-  def held_out_tasks(self, num: int, rng: np.random.Generator) -> List[Task]:
-    """Every task of the test split, whatever `num`."""
+  def held_out_tasks(self, split: str, num: int, rng: np.random.Generator) -> List[Task]:
+    """Every task of the test split, whatever `num`. The train split has no held-out tasks."""
     del num, rng
+    if split != 'test':
+      raise ValueError(f'{self.name} has finitely many tasks, and every task of its {split!r} '
+                       'split may be trained on: only the \'test\' split is held out. Use '
+                       'evaluate.splits = [\'test\'].')
     return self.split_tasks('test')
 
   def sample(self, split: str, num: int, rng: np.random.Generator) -> List[Task]:

@@ -6,7 +6,8 @@ Coordinates are (x, y) with 0 <= x, y < size. Actions: 0 up (y + 1), 1 down (y -
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.specs import array_spec
+
+from ad_tf.envs import specs
 
 ACTION_NAMES = ('up', 'down', 'left', 'right', 'no-op')
 NUM_ACTIONS = len(ACTION_NAMES)
@@ -49,10 +50,6 @@ def validate_cell(env_name: str, task: dict, key: str, size: int) -> np.ndarray:
   return value.astype(np.int32)
 
 
-def specs(size: int):
-  """(observation_spec, action_spec) of a grid PyEnvironment: observation (x, y), one action."""
-  observation_spec = array_spec.BoundedArraySpec(
-      (2,), np.int32, minimum=0, maximum=size - 1, name='observation')
-  action_spec = array_spec.BoundedArraySpec(
-      (), np.int32, minimum=0, maximum=NUM_ACTIONS - 1, name='action')
-  return observation_spec, action_spec
+def env_spec(name: str, size: int, episode_length: int) -> specs.EnvSpec:
+  """The spec of a grid environment: the agent's own cell observed, the five moves."""
+  return specs.EnvSpec(name, specs.grid_cell(size), NUM_ACTIONS, episode_length)

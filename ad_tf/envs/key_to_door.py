@@ -20,6 +20,7 @@ from ad_tf.envs import batched_environment
 from ad_tf.envs import counter_random
 from ad_tf.envs import family
 from ad_tf.envs import grid
+from ad_tf.envs import specs
 
 # The `step` argument of the hash that draws an episode's start cell.
 _START_DRAW = -1
@@ -41,7 +42,9 @@ class KeyToDoorEnvironment(py_environment.PyEnvironment):
     self._seed = seed
     self._key = grid.validate_cell(name, {'key': key}, 'key', size)
     self._door = grid.validate_cell(name, {'door': door}, 'door', size)
-    self._observation_spec, self._action_spec = grid.specs(size)
+    spec = grid.env_spec(name, size, episode_length)
+    self._observation_spec = spec.observation_array_spec()
+    self._action_spec = spec.action_array_spec()
     self._episode = -1
 
   def observation_spec(self):
@@ -79,14 +82,9 @@ class KeyToDoorEnvironment(py_environment.PyEnvironment):
 class BatchedKeyToDoor(batched_environment.BatchedEnvironment):
   """Key-to-Door for B tasks at once, in TF ops."""
 
-  num_actions = grid.NUM_ACTIONS
-  observation_shape = (2,)
-
-  def __init__(self, size: int, episode_length: int, name: str):
-    self.name = name
-    self.grid_size = size
-    self._size = size
-    self.episode_length = episode_length
+  def __init__(self, spec: specs.EnvSpec):
+    self.spec = spec
+    self._size = spec.observation.grid_size
 
   def task_state(self, tasks):
     return {'key': tf.cast(tasks['key'], tf.int32), 'door': tf.cast(tasks['door'], tf.int32)}
@@ -118,12 +116,9 @@ class BatchedKeyToDoor(batched_environment.BatchedEnvironment):
 class KeyToDoorFamily(family.FiniteTaskFamily):
   """Key-to-Door tasks (one per (key, door) pair) and both implementations."""
 
-  name = 'key_to_door'
-  num_actions = grid.NUM_ACTIONS
-
-  def __init__(self, size: int = 9, episode_length: int = 50):
+  def __init__(self, size: int = 9, episode_length: int = 50, name: str = 'key_to_door'):
+    self.spec = grid.env_spec(name, size, episode_length)
     self.size = size
-    self.episode_length = episode_length
 
   def validate_task(self, task):
     if not isinstance(task, dict):
@@ -152,4 +147,4 @@ class KeyToDoorFamily(family.FiniteTaskFamily):
                                 self.name)
 
   def batched(self):
-    return BatchedKeyToDoor(self.size, self.episode_length, self.name)
+    return BatchedKeyToDoor(self.spec)

@@ -10,6 +10,7 @@ from ad_tf.envs import batched_environment
 from ad_tf.envs import darkroom
 from ad_tf.envs import family
 from ad_tf.envs import key_to_door
+from ad_tf.envs import specs
 
 _FAMILIES: Dict[str, family.EnvironmentFamily] = {
     'darkroom': darkroom.DarkRoomFamily(),
@@ -26,6 +27,11 @@ def get_family(name: str) -> family.EnvironmentFamily:
   if name not in _FAMILIES:
     raise ValueError(f'Unknown environment {name!r}; known environments are {ENV_NAMES}.')
   return _FAMILIES[name]
+
+
+def get_spec(name: str) -> specs.EnvSpec:
+  """The observation and action specs of environment `name`."""
+  return get_family(name).spec
 
 
 def load(name: str, task: Mapping[str, np.ndarray],
@@ -57,9 +63,16 @@ def sample_tasks(name: str, split: str, num: int, seed: int) -> List[family.Task
   return env_family.sample(split, int(num), np.random.default_rng(seed))
 
 
-def held_out_tasks(name: str, num: int, seed: int) -> List[family.Task]:
-  """The evaluation tasks of `name`: its whole test split if finite, else `num` test draws."""
-  return get_family(name).held_out_tasks(int(num), np.random.default_rng(seed))
+# Salt of the evaluation's task draws, so they never repeat `sample_tasks`' draws for one seed.
+_HELD_OUT_SALT = 3_892
+
+
+def held_out_tasks(name: str, num: int, seed: int, split: str = 'test') -> List[family.Task]:
+  """Evaluation tasks of `name` from `split`: the whole test split if the task space is finite,
+  else `num` fresh draws (from a stream that `sample_tasks` never uses, so none is trained on)."""
+  family.check_split(name, split)
+  return get_family(name).held_out_tasks(split, int(num),
+                                         np.random.default_rng([seed, _HELD_OUT_SALT]))
 
 
 def oracle_return(name: str, task: Mapping[str, np.ndarray]) -> float:

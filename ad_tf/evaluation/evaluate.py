@@ -1,63 +1,53 @@
-"""The evaluation protocol: AD, ED and the source on the same held-out tasks.
+"""The evaluation protocol: every method on the same held-out runs, split by split.
 
-Runs = every test-split task x `seeds_per_task` seeds (at least `min_runs`), actions sampled from
-each policy. For every method: per-episode mean and std of the return, the mean of
-return / oracle per episode (each run normalised by its own task's oracle), and the number of
-runs. The headline is the curve and its final episode, never a mean over all episodes.
-`episodes_to_fraction` is the first episode whose normalised mean reaches a fraction of the
-oracle. The source learns each task from scratch with its own actors; its episode index counts
-episodes per actor, and `learner_episodes_per_index` says how many episodes its learner
-consumed per index (all actors), which is the fair data-efficiency comparison with AD.
-Writes root_dir/eval/results.json and root_dir/eval/returns.png.
+Runs = every held-out task of a split x `seeds_per_task` seeds (at least `min_runs`), actions
+sampled from each policy. Splits: 'test' holds the held-out tasks (for the bandit, the
+out-of-distribution ones); 'train', for families with continuous task spaces, fresh tasks of the
+training distribution that no source ran on (the bandit's in-distribution evaluation).
+
+Methods (`ad_tf.methods`, one interface): 'AD' and 'ED' (the trained transformers, each rebuilt
+from its own model record), 'source' (the source algorithm learning the held-out tasks from
+scratch), 'random' and 'thompson' (reference policies). For every method: per-episode mean and
+std of the return, the mean of return / oracle per episode (each run normalised by its own
+task's oracle), and the number of runs; the headline is the curve and its final episode, never a
+mean over all episodes. `episodes_to_fraction` is the first episode whose normalised mean
+reaches a fraction of the oracle. The source learns each task with its own actors; its episode
+index counts episodes per actor, and `learner_episodes_per_index` says how many episodes its
+learner consumed per index (all actors), which is the fair data-efficiency comparison with AD.
+With `source_on_evaluation_runs` it plays exactly the evaluation's runs instead, and when
+'random' is evaluated too every method gets the paper's normalised score
+(r - r_random) / (r_source - r_random) over the evaluated episodes.
+
+Writes root_dir/eval/results.json, returns.png (several episodes per run) and regret.png
+(`step_curves`). A re-run with the same settings and checkpoints keeps the results.
 """
 
 import json
 import os
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 from absl import logging
 import gin
 import matplotlib
 import numpy as np
-import tensorflow as tf
 
 import ad_tf.envs
-from ad_tf.evaluation import in_context
-from ad_tf.model import transformer
+from ad_tf import experiment
+from ad_tf.methods import method as method_lib
+from ad_tf.methods import reference_policies
+from ad_tf.methods import source_from_scratch
+from ad_tf.methods import transformer_policy
 from ad_tf.sources import ppo
-from ad_tf.train import trainer
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-
-def latest_checkpoint(root_dir: str, dataset_config: str) -> Optional[str]:
-  return tf.train.latest_checkpoint(
-      os.path.join(trainer.train_dir(root_dir, dataset_config), 'checkpoints'))
+METHOD_NAMES = ('AD', 'ED', 'source', 'random', 'thompson')
+SPLIT_TITLES = {'test': 'held-out tasks', 'train': 'fresh training-distribution tasks'}
 
 
-def is_up_to_date(root_dir: str) -> bool:
-  """Whether root_dir/eval/results.json was made from the current AD and ED checkpoints."""
-  path = os.path.join(root_dir, 'eval', 'results.json')
-  if not os.path.exists(path):
-    return False
-  with open(path) as f:
-    methods = json.load(f)['methods']
-  return all(m.get('checkpoint') == latest_checkpoint(root_dir, m['dataset_config'])
-             for name, m in methods.items() if name != 'source') and 'AD' in methods
-
-
-def load_model(root_dir: str, dataset_config: str, env_name: str,
-               context_length: int) -> Optional[tf.keras.Model]:
-  """The latest trained model for `dataset_config`, or None if it was never trained."""
-  latest = latest_checkpoint(root_dir, dataset_config)
-  if latest is None:
-    return None
-  model = trainer.build_model(env_name)
-  transformer.build_seeded(model, trainer.example_step_inputs(env_name, 1, context_length), 0)
-  tf.train.Checkpoint(model=model).restore(latest).expect_partial()
-  logging.info('Loaded %s', latest)
-  return model
+class EvaluationError(ValueError):
+  """Bad evaluation settings."""
 
 
 def curve_summary(returns: np.ndarray, oracles: np.ndarray) -> Dict[str, object]:
@@ -75,12 +65,55 @@ def episodes_to_fraction(normalised_mean: List[float], fraction: float) -> Optio
   return int(hits[0]) + 1 if len(hits) else None
 
 
+def normalised_score(method_return: float, random_return: float, source_return: float) -> float:
+  """The paper's score (r - r_random) / (r_source - r_random): 0 is random, 1 the source."""
+  return (method_return - random_return) / (source_return - random_return)
+
+
+def evaluation_runs(env_name: str, split: str, num_episodes: int, seeds_per_task: int,
+                    min_runs: int, seed: int) -> method_lib.EvaluationRuns:
+  """Every held-out task of `split` x enough seeds for `min_runs` runs, with their seeds."""
+  test_tasks = ad_tf.envs.held_out_tasks(env_name, min_runs, seed, split)
+  per_task = max(seeds_per_task, -(-min_runs // len(test_tasks)))
+  runs = [(task, s) for s in range(per_task) for task in test_tasks]
+  env_seeds = np.array([seed * 100_003 + s * 1_009 + i for i, (_, s) in enumerate(runs)])
+  return method_lib.EvaluationRuns(env_name, split, test_tasks, [task for task, _ in runs],
+                                   env_seeds, env_seeds + 7, num_episodes)
+
+
+def build_methods(root_dir: str, names: Sequence[str], ad_dataset_config: str,
+                  ed_dataset_config: str, source_factory: Optional[Callable],
+                  source_seeds_per_task: int, source_on_evaluation_runs: bool,
+                  seed: int) -> List[method_lib.Method]:
+  """The methods called `names`, in that order ('source' is left out without a factory)."""
+  unknown = sorted(set(names) - set(METHOD_NAMES))
+  if unknown:
+    raise EvaluationError(f'evaluate.methods has unknown methods {unknown}; known methods are '
+                          f'{METHOD_NAMES}.')
+  built = []
+  for name in names:
+    if name == 'AD':
+      built.append(transformer_policy.TrainedTransformer('AD', root_dir, ad_dataset_config))
+    elif name == 'ED':
+      built.append(transformer_policy.TrainedTransformer('ED', root_dir, ed_dataset_config))
+    elif name == 'source' and source_factory is not None:
+      built.append(source_from_scratch.SourceFromScratch(
+          source_factory, source_seeds_per_task, source_on_evaluation_runs))
+    elif name == 'random':
+      built.append(reference_policies.RandomPolicy())
+    elif name == 'thompson':
+      built.append(reference_policies.ThompsonSampling(seed))
+  return built
+
+
 @gin.configurable
 def evaluate(
     root_dir: str,
     # Environment
     env_name: str = 'darkroom',
     # Evaluation
+    splits: Sequence[str] = ('test',),
+    methods: Sequence[str] = ('AD', 'ED', 'source'),
     num_episodes: int = 40,
     seeds_per_task: int = 5,
     min_runs: int = 100,
@@ -89,49 +122,76 @@ def evaluate(
     ed_dataset_config: Optional[str] = None,
     source_factory: Optional[Callable] = ppo.PpoSource,
     source_seeds_per_task: int = 1,
-    context_length: Optional[int] = None) -> Dict[str, object]:
-  """Evaluates every trained method on held-out tasks; returns (and writes) the results."""
-  ad_dataset_config = ad_dataset_config or env_name
-  ed_dataset_config = ed_dataset_config or f'{env_name}_expert'
-  context_length = context_length or gin.query_parameter('train.context_length')
-  env = ad_tf.envs.load_batched(env_name)
-  test_tasks = ad_tf.envs.held_out_tasks(env_name, min_runs, seed)
-  per_task = max(seeds_per_task, -(-min_runs // len(test_tasks)))
-  runs = [(task, s) for s in range(per_task) for task in test_tasks]
-  oracles = np.array([ad_tf.envs.oracle_return(env_name, task) for task, _ in runs])
-  stacked = ad_tf.envs.stack_tasks(env_name, [task for task, _ in runs])
-  env_seeds = np.array([seed * 100_003 + s * 1_009 + i for i, (_, s) in enumerate(runs)])
-  results = {'env': env_name, 'num_test_tasks': len(test_tasks), 'num_runs': len(runs),
-             'tasks': [{k: v.tolist() for k, v in t.items()} for t in test_tasks],
-             'oracle_per_task': [ad_tf.envs.oracle_return(env_name, t) for t in test_tasks],
-             'context_length': context_length, 'methods': {}}
-  for method, config in (('AD', ad_dataset_config), ('ED', ed_dataset_config)):
-    model = load_model(root_dir, config, env_name, context_length)
-    if model is None:
-      logging.warning('%s: no trained model for %s; skipped.', method, config)
-      continue
-    returns = in_context.rollout(model, env, stacked, env_seeds, num_episodes, context_length,
-                                 policy_seeds=env_seeds + 7)
-    results['methods'][method] = {'dataset_config': config, 'checkpoint': latest_checkpoint(
-        root_dir, config), **curve_summary(returns, oracles)}
-    logging.info('%s final-episode return / oracle: %.3f', method,
-                 results['methods'][method]['final_episode_normalised'])
-  if source_factory is not None:
-    source = source_factory(env_name=env_name)
-    source_runs = [(task, s) for s in range(source_seeds_per_task) for task in test_tasks]
-    groups = source.learn_in_groups([task for task, _ in source_runs],
-                                    [10_000 + s for _, s in source_runs])
-    curves = [histories.returns().mean(0) for learned in groups for histories in learned]
-    source_oracles = np.array([ad_tf.envs.oracle_return(env_name, t) for t, _ in source_runs])
-    results['methods']['source'] = {
-        'algorithm': source.name, 'num_actors': source.num_actors,
-        'learner_episodes_per_index': source.num_actors,
-        **curve_summary(np.stack(curves), source_oracles)}
-  for summary in results['methods'].values():
-    summary['episodes_to_0.8_oracle'] = episodes_to_fraction(summary['normalised_mean'], 0.8)
-  results['data_efficiency'] = data_efficiency(results['methods'])
+    source_on_evaluation_runs: bool = False,
+    step_curves: bool = False) -> Dict[str, object]:
+  """Evaluates every method on the held-out runs of every split; returns (and writes) results.
+
+  The models come from their own records (root_dir/train/<config>/model_record.json), so no
+  training binding is needed here.
+  """
+  settings = {
+      'splits': list(splits), 'methods': list(methods), 'num_episodes': num_episodes,
+      'seeds_per_task': seeds_per_task, 'min_runs': min_runs, 'seed': seed,
+      'ad_dataset_config': ad_dataset_config or env_name,
+      'ed_dataset_config': ed_dataset_config or f'{env_name}_expert',
+      'source': getattr(source_factory, '__name__', None),
+      'source_seeds_per_task': source_seeds_per_task,
+      'source_on_evaluation_runs': source_on_evaluation_runs, 'step_curves': step_curves}
+  built = build_methods(root_dir, methods, settings['ad_dataset_config'],
+                        settings['ed_dataset_config'], source_factory, source_seeds_per_task,
+                        source_on_evaluation_runs, seed)
+  stored = _stored_results(root_dir, env_name, settings, built)
+  if stored is not None:
+    logging.info('Evaluation is up to date with its settings and the trained checkpoints; kept.')
+    return stored
+  results = {'env': env_name, 'settings': settings, 'splits': {}}
+  for split in splits:
+    runs = evaluation_runs(env_name, split, num_episodes, seeds_per_task, min_runs, seed)
+    results['splits'][split] = _evaluate_split(runs, built, step_curves)
   write_results(root_dir, results)
   return results
+
+
+def _evaluate_split(runs: method_lib.EvaluationRuns, methods: Sequence[method_lib.Method],
+                    step_curves: bool) -> Dict[str, object]:
+  section = {'num_test_tasks': len(runs.test_tasks), 'num_runs': runs.num_runs,
+             'tasks': [{k: v.tolist() for k, v in t.items()} for t in runs.test_tasks],
+             'oracle_per_task': method_lib.oracle_returns(runs.env_name,
+                                                          runs.test_tasks).tolist(),
+             'methods': {}}
+  outcomes = {}
+  for method in methods:
+    result = method.run(runs)
+    if result is None:
+      continue
+    outcomes[method.name] = result
+    summary = {**result.info, **curve_summary(result.episode_returns, result.oracles),
+               'on_evaluation_runs': result.on_evaluation_runs}
+    summary['episodes_to_0.8_oracle'] = episodes_to_fraction(summary['normalised_mean'], 0.8)
+    if step_curves and result.on_evaluation_runs and result.step_rewards is not None:
+      steps = runs.num_episodes * ad_tf.envs.get_spec(runs.env_name).episode_length
+      per_step_oracle = result.oracles / ad_tf.envs.get_spec(runs.env_name).episode_length
+      regret = per_step_oracle[:, None] - result.step_rewards[:, :steps]
+      summary['cumulative_regret'] = np.cumsum(regret.mean(0)).tolist()
+    section['methods'][method.name] = summary
+    logging.info('%s (%s): final-episode return / oracle %.3f', method.name, runs.split,
+                 summary['final_episode_normalised'])
+  section['data_efficiency'] = data_efficiency(section['methods'])
+  section['normalised_scores'] = normalised_scores(outcomes, runs.num_episodes)
+  return section
+
+
+def normalised_scores(outcomes: Dict[str, method_lib.MethodResult],
+                      num_episodes: int) -> Optional[Dict[str, float]]:
+  """Each method's paper score over the first `num_episodes` episodes of the evaluation runs;
+  None unless both the source and the random policy played the evaluation runs."""
+  comparable = {name: result for name, result in outcomes.items() if result.on_evaluation_runs}
+  if 'source' not in comparable or 'random' not in comparable:
+    return None
+  mean_return = {name: float(result.episode_returns[:, :num_episodes].sum(1).mean())
+                 for name, result in comparable.items()}
+  return {name: normalised_score(value, mean_return['random'], mean_return['source'])
+          for name, value in mean_return.items()}
 
 
 def data_efficiency(methods: Dict[str, Dict]) -> Optional[Dict[str, object]]:
@@ -151,49 +211,104 @@ def data_efficiency(methods: Dict[str, Dict]) -> Optional[Dict[str, object]]:
           'ratio': ratio}
 
 
+def _stored_results(root_dir: str, env_name: str, settings: Dict[str, object],
+                    methods: Sequence[method_lib.Method]) -> Optional[Dict[str, object]]:
+  """The stored results if they were made with these settings and every method's current
+  checkpoint, else None."""
+  path = experiment.results_path(root_dir)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    results = json.load(f)
+  if results.get('env') != env_name or results.get('settings') != settings:
+    return None
+  for section in results['splits'].values():
+    for method in methods:
+      info = section['methods'].get(method.name)
+      if info is not None and not method.up_to_date(info):
+        return None
+  return results
+
+
 def write_results(root_dir: str, results: Dict[str, object]) -> None:
-  """results.json and a return-vs-episode plot of every method in root_dir/eval."""
-  directory = os.path.join(root_dir, 'eval')
+  """results.json, and the plots of every split, in root_dir/eval."""
+  directory = experiment.eval_dir(root_dir)
   os.makedirs(directory, exist_ok=True)
-  with open(os.path.join(directory, 'results.json'), 'w') as f:
+  with open(experiment.results_path(root_dir) + '.tmp', 'w') as f:
     json.dump(results, f, indent=1)
-  figure, axis = plt.subplots(figsize=(6, 4), dpi=100)
-  for name, summary in results['methods'].items():
+  os.replace(experiment.results_path(root_dir) + '.tmp', experiment.results_path(root_dir))
+  if results['settings']['num_episodes'] > 1:
+    _plot(results, os.path.join(directory, 'returns.png'), _plot_returns)
+  if results['settings']['step_curves']:
+    _plot(results, os.path.join(directory, 'regret.png'), _plot_regret)
+
+
+def _plot(results, path: str, draw: Callable) -> None:
+  sections = results['splits']
+  figure, axes = plt.subplots(1, len(sections), figsize=(6 * len(sections), 4), dpi=100,
+                              squeeze=False)
+  for axis, (split, section) in zip(axes[0], sections.items()):
+    draw(axis, section)
+    axis.set_title(f'{results["env"]}, {SPLIT_TITLES[split]}: mean ± s.e.', fontsize=10)
+    axis.legend(loc='best', fontsize=8)
+  figure.tight_layout()
+  figure.savefig(path)
+  plt.close(figure)
+
+
+def _label(name: str, summary: Dict[str, object]) -> str:
+  if name == 'source' and not summary['on_evaluation_runs']:
+    return f'source {summary["algorithm"]}, per actor ({summary["num_actors"]} actors)'
+  return f'{name} ({summary["num_runs"]} runs)'
+
+
+def _plot_returns(axis, section) -> None:
+  for name, summary in section['methods'].items():
     mean, std = np.array(summary['normalised_mean']), np.array(summary['normalised_std'])
     episodes = np.arange(1, len(mean) + 1)
-    label = f'{name} ({summary["num_runs"]} runs)'
-    if name == 'source':
-      label = f'source {summary["algorithm"]}, per actor ({summary["num_actors"]} actors)'
-    axis.plot(episodes, mean, label=label)
+    axis.plot(episodes, mean, label=_label(name, summary))
     axis.fill_between(episodes, mean - std / np.sqrt(summary['num_runs']),
                       mean + std / np.sqrt(summary['num_runs']), alpha=0.2)
   axis.axhline(1.0, color='grey', linestyle=':', label='oracle')
   axis.set_xlabel('episode')
-  axis.set_ylabel('return / oracle (held-out tasks)')
-  axis.set_title(f'{results["env"]}: in-context learning, mean ± s.e.')
+  axis.set_ylabel('return / oracle')
   axis.set_ylim(-0.05, 1.1)
-  axis.legend(loc='lower right', fontsize=8)
-  figure.tight_layout()
-  figure.savefig(os.path.join(directory, 'returns.png'))
-  plt.close(figure)
+
+
+def _plot_regret(axis, section) -> None:
+  for name, summary in section['methods'].items():
+    if 'cumulative_regret' in summary:
+      regret = np.array(summary['cumulative_regret'])
+      axis.plot(np.arange(1, len(regret) + 1), regret, label=_label(name, summary))
+  axis.set_xlabel('step (bandit: pull)')
+  axis.set_ylabel('cumulative regret (mean over runs)')
 
 
 def results_table(results: Dict[str, object]) -> str:
-  """A plain-text table of the headline figures of every method."""
-  lines = [f'{results["env"]}: {results["num_runs"]} runs on {results["num_test_tasks"]} '
-           f'held-out tasks (context {results["context_length"]} steps)',
-           f'{"method":<8} {"episodes":>8} {"final return":>13} {"final / oracle":>15} '
-           f'{"first ep. >= 0.8 oracle":>24}']
-  for name, summary in results['methods'].items():
-    reached = summary['episodes_to_0.8_oracle']
-    if name == 'source' and reached is not None:
-      reached = (f'{reached} per actor = {reached * summary["learner_episodes_per_index"]} '
-                 'learner episodes')
-    lines.append(f'{name:<8} {len(summary["mean"]):>8} {summary["mean"][-1]:>13.2f} '
-                 f'{summary["final_episode_normalised"]:>15.3f} {str(reached or "never"):>24}')
-  efficiency = results.get('data_efficiency')
-  if efficiency and efficiency['ratio'] is not None:
-    lines.append(f'Episodes to 0.8 x oracle: AD {efficiency["ad_episodes"]}, source '
-                 f'{efficiency["source_learner_episodes"]} (its learner\'s episodes, all actors): '
-                 f'{efficiency["ratio"]:.1f}x fewer for AD.')
+  """A plain-text table of the headline figures of every method in every split."""
+  lines = []
+  for split, section in results['splits'].items():
+    scores = section.get('normalised_scores') or {}
+    lines += [f'{results["env"]}, {SPLIT_TITLES[split]}: {section["num_runs"]} runs on '
+              f'{section["num_test_tasks"]} tasks',
+              f'{"method":<9} {"episodes":>8} {"final return":>13} {"final / oracle":>15} '
+              f'{"first ep. >= 0.8 oracle":>24}' + (f' {"score":>6}' if scores else '')]
+    for name, summary in section['methods'].items():
+      reached = summary['episodes_to_0.8_oracle']
+      if name == 'source' and reached is not None and not summary['on_evaluation_runs']:
+        reached = (f'{reached} per actor = {reached * summary["learner_episodes_per_index"]} '
+                   'learner episodes')
+      line = (f'{name:<9} {len(summary["mean"]):>8} {summary["mean"][-1]:>13.2f} '
+              f'{summary["final_episode_normalised"]:>15.3f} {str(reached or "never"):>24}')
+      if name in scores:
+        line += f' {scores[name]:>6.3f}'
+      lines.append(line)
+    efficiency = section.get('data_efficiency')
+    if efficiency and efficiency['ratio'] is not None:
+      lines.append(f'Episodes to 0.8 x oracle: AD {efficiency["ad_episodes"]}, source '
+                   f'{efficiency["source_learner_episodes"]} (its learner\'s episodes, all '
+                   f'actors): {efficiency["ratio"]:.1f}x fewer for AD.')
+    if scores:
+      lines.append('score: (return - random) / (source - random) over the evaluated episodes '
+                   '(the paper\'s normalisation).')
   return '\n'.join(lines)

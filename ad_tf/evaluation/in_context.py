@@ -49,7 +49,7 @@ def rollout(model: tf.keras.Model, env: batched_environment.BatchedEnvironment,
             tasks: Dict[str, np.ndarray], env_seeds: np.ndarray, num_episodes: int,
             context_length: int, policy_seeds: np.ndarray, slide: Optional[int] = None,
             full_recompute: bool = False, greedy: bool = False) -> np.ndarray:
-  """Runs B in-context rollouts; returns episode returns [B, num_episodes].
+  """Runs B in-context rollouts; returns every step's reward [B, num_episodes * episode_length].
 
   Args:
     model: the frozen AD transformer.
@@ -58,21 +58,27 @@ def rollout(model: tf.keras.Model, env: batched_environment.BatchedEnvironment,
     num_episodes: episodes per run.
     context_length: steps of context (at most the model's positions).
     policy_seeds: [B] each row's action-sampling seed.
-    slide: steps dropped when the context is full (default: one episode).
+    slide: steps dropped when the context is full (default: one episode; the whole context
+      when it holds one episode).
     full_recompute: recompute the whole context every step instead of using the cache.
     greedy: take the most likely action instead of sampling.
   """
   slide = slide or env.episode_length
-  if not 0 < slide < context_length:
-    raise ValueError(f'slide={slide} must be in 1..{context_length - 1} (context_length).')
+  if not 0 < slide <= context_length:
+    raise ValueError(f'slide={slide} must be in 1..{context_length} (context_length).')
   if context_length > model.max_length:
     raise ValueError(f'context_length={context_length} exceeds the model\'s {model.max_length} '
                      'positions.')
   decoder = None if full_recompute else _decoder(model, len(env_seeds))
-  returns = _rollout_graph(model, decoder, env, {k: tf.constant(v) for k, v in tasks.items()},
+  rewards = _rollout_graph(model, decoder, env, {k: tf.constant(v) for k, v in tasks.items()},
                            tf.constant(env_seeds, tf.int64), num_episodes, context_length,
                            tf.constant(policy_seeds, tf.int64), slide, full_recompute, greedy)
-  return returns.numpy()
+  return rewards.numpy()
+
+
+def episode_returns(step_rewards: np.ndarray, episode_length: int) -> np.ndarray:
+  """Per-step rewards [B, E * L] -> episode returns [B, E]."""
+  return step_rewards.reshape(step_rewards.shape[0], -1, episode_length).sum(-1)
 
 
 @tf.function
@@ -83,22 +89,17 @@ def _rollout_graph(model, decoder, env, tasks, env_seeds, num_episodes, context_
   total_steps = num_episodes * length
   env_state = env.initial_state(tasks, env_seeds)
   env_state, observation = env.reset(env_state)
-  buffers = {
-      'observation': tf.zeros([batch, context_length, *env.observation_shape], tf.int32),
-      'time': tf.zeros([batch, context_length], tf.int32),
-      'prev_action': tf.zeros([batch, context_length], tf.int32),
-      'prev_reward': tf.zeros([batch, context_length], tf.float32),
-  }
+  buffers = step_tokens.zeros(env.spec, [batch, context_length])
   weights = None if full_recompute else decoder.layer_weights()  # Once, outside the loop.
-  prev_action = tf.fill([batch], env.num_actions)  # 'None' before the first step.
+  prev_action = tf.fill([batch], step_tokens.none_action(env.spec))
   prev_reward = tf.zeros([batch])
-  returns = tf.zeros([batch, num_episodes])
+  rewards = tf.TensorArray(tf.float32, size=total_steps)
   position = tf.constant(0)
 
   def slide_context(buffers):
     kept = context_length - slide
     buffers = {k: tf.roll(v, -slide, axis=1) for k, v in buffers.items()}
-    if not full_recompute:
+    if kept and not full_recompute:  # With nothing kept, decoding starts afresh at position 0.
       decoder.prefill({k: v[:, :kept] for k, v in buffers.items()})
     return buffers
 
@@ -120,9 +121,9 @@ def _rollout_graph(model, decoder, env, tasks, env_seeds, num_episodes, context_
       action = action_sampling.sample(logits, policy_seeds, tf.fill([batch], step))
     # Sampled or argmax over num_actions logits: in range by construction.
     env_state, observation, reward = env.step(env_state, action, check_actions=False)
-    returns += reward[:, None] * tf.one_hot(step // length, num_episodes)
+    rewards = rewards.write(step, reward)
     prev_action, prev_reward = action, reward
     position += 1
     if (step + 1) % length == 0:
       env_state, observation = env.reset(env_state)
-  return returns
+  return tf.transpose(rewards.stack())

@@ -1,10 +1,13 @@
-"""Writes the trained AD model as a SavedModel under root_dir/export/<version>/.
+"""Writes a trained AD model as a SavedModel under root_dir/export/<version>/.
 
-The version is the training step of the exported checkpoint (an integer directory, as TF Serving
-expects), so re-exporting the same checkpoint is a no-op and a later checkpoint becomes a newer
-version beside it.
+Everything comes from the trained model's own record (`experiment.ModelRecord`): its
+environment, context length and architecture, so exporting needs none of the training gin
+bindings. The version is the training step of the exported checkpoint (an integer directory, as
+TF Serving expects), so re-exporting the same checkpoint is a no-op and a later checkpoint
+becomes a newer version beside it.
 """
 
+import dataclasses
 import json
 import os
 from typing import Optional
@@ -13,43 +16,47 @@ from absl import logging
 import gin
 import tensorflow as tf
 
-import ad_tf.envs
-from ad_tf.evaluation import evaluate
+from ad_tf import experiment
 from ad_tf.export import in_context_policy
-from ad_tf.train import trainer
+from ad_tf.model import loading
+
+#: Beside saved_model.pb: the model record of the export (env, context, checkpoint, ...).
+EXPORT_RECORD_FILE = 'assets.extra.json'
 
 
 class ExportError(ValueError):
   """Nothing to export."""
 
 
+def save_policy(model: tf.keras.Model, context_length: int, directory: str) -> None:
+  """`model` as the SavedModel of an `InContextPolicy` (signatures `get_initial_state`,
+  `action` and `serving_default`) in `directory`."""
+  policy = in_context_policy.InContextPolicy(model, context_length)
+  tf.saved_model.save(policy, directory, signatures={
+      'action': policy.action, 'serving_default': policy.action,
+      'get_initial_state': policy.get_initial_state})
+
+
 @gin.configurable
-def export(root_dir: str, env_name: str = 'darkroom', dataset_config: Optional[str] = None,
-           context_length: Optional[int] = None) -> str:
-  """Exports the latest checkpoint of `dataset_config` (AD by default); returns its directory."""
+def export(root_dir: str, env_name: str = 'darkroom',
+           dataset_config: Optional[str] = None) -> str:
+  """Exports the latest checkpoint of `dataset_config` (AD, `env_name`, by default); returns its
+  version directory."""
   dataset_config = dataset_config or env_name
-  context_length = context_length or gin.query_parameter('train.context_length')
-  checkpoints = os.path.join(trainer.train_dir(root_dir, dataset_config), 'checkpoints')
-  latest = tf.train.latest_checkpoint(checkpoints)
+  latest = experiment.latest_checkpoint(root_dir, dataset_config)
   if latest is None:
-    raise ExportError(f'No checkpoint in {checkpoints}: train first '
-                      '(python -m ad_tf.bin.train --root_dir=... --gin_file=...).')
+    raise ExportError(f'No checkpoint in {experiment.checkpoint_dir(root_dir, dataset_config)}: '
+                      'train first (python -m ad_tf.bin.train --root_dir=... --gin_file=...).')
   version = int(latest.rsplit('-', 1)[1])
-  directory = os.path.join(root_dir, 'export', str(version))
+  directory = os.path.join(experiment.export_dir(root_dir), str(version))
   if os.path.exists(os.path.join(directory, 'saved_model.pb')):
     logging.info('Version %d is already exported in %s.', version, directory)
     return directory
-  model = evaluate.load_model(root_dir, dataset_config, env_name, context_length)
-  env = ad_tf.envs.load_batched(env_name)
-  policy = in_context_policy.InContextPolicy(model, env.observation_shape, context_length,
-                                             slide=env.episode_length)
-  signatures = {'action': policy.action, 'serving_default': policy.action,
-                'get_initial_state': policy.get_initial_state}
+  model, record, latest = loading.restore(root_dir, dataset_config)
   staging = directory + '.tmp'
-  tf.saved_model.save(policy, staging, signatures=signatures)
-  with open(os.path.join(staging, 'assets.extra.json'), 'w') as f:
-    json.dump({'env_name': env_name, 'dataset_config': dataset_config,
-               'context_length': context_length, 'checkpoint': latest,
+  save_policy(model, record.context_length, staging)
+  with open(os.path.join(staging, EXPORT_RECORD_FILE), 'w') as f:
+    json.dump({**dataclasses.asdict(record), 'checkpoint': latest,
                'num_actions': model.num_actions}, f, indent=1)
   os.replace(staging, directory)
   logging.info('Exported %s to %s', latest, directory)

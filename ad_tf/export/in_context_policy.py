@@ -4,7 +4,9 @@ TF Serving keeps nothing between requests, so each row's in-context state travel
 call as tensors whose names start with `state_`:
 
   state_observation [B, c, *obs], state_time [B, c], state_prev_action [B, c],
-  state_prev_reward [B, c]   the context's step tokens (see `model.step_tokens`);
+  state_prev_reward [B, c]   the context's step inputs (`step_tokens.step_input_specs` gives
+                             each one's shape and dtype: the observation's come from the
+                             environment's spec);
   state_position [B]         where the next token goes (the context holds `position` tokens);
   state_step [B]             steps this row has taken (0: initial state);
   state_seed [B] int64       the row's action-sampling seed (get_initial_state gives 0..B-1;
@@ -24,36 +26,35 @@ from typing import Dict
 import tensorflow as tf
 
 from ad_tf.model import action_sampling
+from ad_tf.model import step_tokens
 
 
 class InContextPolicy(tf.Module):
   """Signatures `get_initial_state`, `action` (also `serving_default`) for TF Serving."""
 
-  def __init__(self, model: tf.keras.Model, observation_shape, context_length: int,
-               slide: int):
+  def __init__(self, model: tf.keras.Model, context_length: int):
     super().__init__(name='in_context_policy')
     self.model = model
-    self._observation_shape = list(observation_shape)
     self._context = context_length
-    self._slide = slide
-    self._none_action = model.num_actions
-    batch_observation = tf.TensorSpec([None, *observation_shape], tf.int32, 'observation')
+    # The context slides by one episode when full, as in the in-process evaluation.
+    self._slide = model.env_spec.episode_length
+    self._none_action = step_tokens.none_action(model.env_spec)
+    step_specs = step_tokens.step_input_specs(model.env_spec)
     self.action = tf.function(self._action, input_signature=[
-        batch_observation,
-        tf.TensorSpec([None], tf.int32, 'prev_action'),
-        tf.TensorSpec([None], tf.float32, 'prev_reward'),
+        tf.TensorSpec([None, *step_specs['observation'].shape], step_specs['observation'].dtype,
+                      'observation'),
+        tf.TensorSpec([None], step_specs['prev_action'].dtype, 'prev_action'),
+        tf.TensorSpec([None], step_specs['prev_reward'].dtype, 'prev_reward'),
         self.state_spec()])
     self.get_initial_state = tf.function(
         self._get_initial_state, input_signature=[tf.TensorSpec([], tf.int32, 'batch_size')])
 
   def state_spec(self) -> Dict[str, tf.TensorSpec]:
     c = self._context
+    context = {f'state_{key}': tf.TensorSpec([None, c, *spec.shape], spec.dtype, f'state_{key}')
+               for key, spec in step_tokens.step_input_specs(self.model.env_spec).items()}
     return {
-        'state_observation': tf.TensorSpec([None, c, *self._observation_shape], tf.int32,
-                                           'state_observation'),
-        'state_time': tf.TensorSpec([None, c], tf.int32, 'state_time'),
-        'state_prev_action': tf.TensorSpec([None, c], tf.int32, 'state_prev_action'),
-        'state_prev_reward': tf.TensorSpec([None, c], tf.float32, 'state_prev_reward'),
+        **context,
         'state_position': tf.TensorSpec([None], tf.int32, 'state_position'),
         'state_step': tf.TensorSpec([None], tf.int32, 'state_step'),
         'state_seed': tf.TensorSpec([None], tf.int64, 'state_seed'),
@@ -69,8 +70,7 @@ class InContextPolicy(tf.Module):
     initial = tf.equal(state['state_step'], 0)
     prev_action = tf.where(initial, self._none_action, prev_action)
     prev_reward = tf.where(initial, 0.0, prev_reward)
-    buffers = {key: state[f'state_{key}']
-               for key in ('observation', 'time', 'prev_action', 'prev_reward')}
+    buffers = {key: state[f'state_{key}'] for key in step_tokens.STEP_INPUT_KEYS}
     position = state['state_position']
     full = tf.equal(position, self._context)
     buffers = {k: tf.where(tf.reshape(full, [-1] + [1] * (v.shape.rank - 1)),

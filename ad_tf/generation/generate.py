@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 import ad_tf.envs
+from ad_tf import experiment
 from ad_tf.envs import counter_random
 from ad_tf.generation import rlds_episodes
 from ad_tf.generation import sharded_writer
@@ -26,12 +27,6 @@ _TASK_SEED_SALT = 1
 
 class GenerationError(ValueError):
   """Bad input to generation, raised before any work is done."""
-
-
-def dataset_dir(root_dir: str, config_name: str) -> str:
-  """Where `ad_histories/<config_name>` lives under an experiment's root_dir."""
-  return os.path.join(root_dir, 'tfds', 'ad_histories', config_name,
-                      str(ad_histories.AdHistories.VERSION))
 
 
 def task_seed(seed: int, task_index: int) -> int:
@@ -93,17 +88,18 @@ def generate(
     generations.append({**generation, 'dataset_config': env_name + ad_histories.EXPERT_SUFFIX,
                         'subsample_every': 1, 'expert': True, 'expert_episodes': expert_episodes})
   for each in generations:
-    _claim_or_check(dataset_dir(root_dir, each['dataset_config']), each)
+    _claim_or_check(experiment.dataset_dir(root_dir, each['dataset_config']), each)
 
   tasks = ad_tf.envs.sample_tasks(env_name, 'train', num_tasks, seed)
   writers = []
   for each in generations:
-    config_name, version_dir = each['dataset_config'], dataset_dir(root_dir, each['dataset_config'])
+    config_name = each['dataset_config']
+    version_dir = experiment.dataset_dir(root_dir, config_name)
     if os.path.exists(os.path.join(version_dir, 'dataset_info.json')):
       logging.info('ad_histories/%s is already complete in %s.', config_name, version_dir)
       continue
     builder = ad_histories.AdHistories(config=config_name,
-                                       data_dir=os.path.join(root_dir, 'tfds'))
+                                       data_dir=experiment.tfds_dir(root_dir))
     info = rlds_base.build_info(
         ad_histories.dataset_config(config_name, _description(each, source)), builder,
         ds_metadata={'generation': each})
@@ -121,7 +117,7 @@ def generate(
     else:
       complete = False
   if complete:
-    return dataset_dir(root_dir, generation['dataset_config'])
+    return experiment.dataset_dir(root_dir, generation['dataset_config'])
   logging.info('This shard is done; the other shards are still pending.')
   return None
 
@@ -147,7 +143,10 @@ def _run_tasks(todo, tasks, source, writers) -> None:
   thread = threading.Thread(target=write_loop, daemon=True)
   thread.start()
   start, done = time.time(), 0
+  if not todo:
+    return
   seeds = [task_seed(writers[0][0]['seed'], task_index) for task_index in todo]
+  observation_dtype = ad_tf.envs.get_spec(writers[0][0]['env_name']).observation.dtype
   try:
     for learned in source.learn_in_groups([tasks[task_index] for task_index in todo], seeds):
       group = slice(done, done + len(learned))
@@ -157,7 +156,8 @@ def _run_tasks(todo, tasks, source, writers) -> None:
             continue
           kept = _kept_episodes(histories.num_episodes, generation)
           pending.put((writer, task_index, rlds_episodes.episodes(
-              histories.select_episodes(kept), kept, task=tasks[task_index],
+              histories.select_episodes(kept), kept, observation_dtype=observation_dtype,
+              task=tasks[task_index],
               task_index=task_index, seed=seed, source=source.name,
               first_history_id=task_index * source.num_actors)))
       done += len(learned)

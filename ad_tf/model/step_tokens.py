@@ -1,62 +1,56 @@
-"""Step tokens: what the transformer reads at each step of a learning history.
+"""Step tokens: what the transformer reads at each step of a learning history (the one schema).
 
-Token t embeds, summed: the observation o_t (per-environment encoder), the step's index within
-its episode, the previous action a_{t-1} and the previous reward r_{t-1}; the model predicts a_t
-from tokens 0..t. The previous action and reward cross episode boundaries, so the first token of
-an episode carries how the last one ended. At the very start of a history there is no previous
-step: `prev_action` is then `num_actions` (a 'none' action) and `prev_reward` 0.
+Token t embeds, summed: the observation o_t (the encoder `encoders.observation_encoder` picks
+from the observation spec), the step's index within its episode, the previous action a_{t-1}
+and the previous reward r_{t-1}; the model predicts a_t from tokens 0..t. The previous action
+and reward cross episode boundaries, so the first token of an episode carries how the last one
+ended. At the very start of a history there is no previous step: `prev_action` is then
+`num_actions` (a 'none' action) and `prev_reward` 0.
 
-A step-inputs dict has int32 'observation' [B, T, *obs_shape], 'time' [B, T], 'prev_action'
-[B, T] and float32 'prev_reward' [B, T].
+`step_input_specs(env_spec)` is the schema every stage uses (the input pipeline, the model, the
+in-context rollout and the exported signatures): 'observation' [*obs_shape] of the
+observation's dtype, int32 'time' and 'prev_action', float32 'prev_reward', each with whatever
+leading [batch, time] dimensions the stage adds.
 """
 
-from typing import Dict, Optional
+from typing import Dict, Sequence
 
 import tensorflow as tf
+
+from ad_tf.envs import specs
+from ad_tf.model import encoders
 
 STEP_INPUT_KEYS = ('observation', 'time', 'prev_action', 'prev_reward')
 
 
-class GridObservationEncoder(tf.keras.layers.Layer):
-  """(x, y) cell of a square grid -> embed(x) + embed(y)."""
-
-  def __init__(self, grid_size: int, embedding_dim: int, **kwargs):
-    super().__init__(**kwargs)
-    self.grid_size = grid_size
-    self._x = tf.keras.layers.Embedding(grid_size, embedding_dim, name='x')
-    self._y = tf.keras.layers.Embedding(grid_size, embedding_dim, name='y')
-
-  def call(self, observation):
-    return self._x(observation[..., 0]) + self._y(observation[..., 1])
+def step_input_specs(env_spec: specs.EnvSpec) -> Dict[str, tf.TensorSpec]:
+  """Shape (of one step, no leading dimensions) and dtype of each step input."""
+  observation = env_spec.observation
+  return {'observation': tf.TensorSpec(observation.shape, observation.tf_dtype),
+          'time': tf.TensorSpec([], tf.int32),
+          'prev_action': tf.TensorSpec([], tf.int32),
+          'prev_reward': tf.TensorSpec([], tf.float32)}
 
 
-class NoObservationEncoder(tf.keras.layers.Layer):
-  """For environments whose observation carries no information (the bandit)."""
-
-  def __init__(self, embedding_dim: int, **kwargs):
-    super().__init__(**kwargs)
-    self._dim = embedding_dim
-
-  def call(self, observation):
-    return tf.zeros(tf.concat([tf.shape(observation), [self._dim]], 0))
+def zeros(env_spec: specs.EnvSpec, leading_shape: Sequence[int]) -> Dict[str, tf.Tensor]:
+  """All-zero step inputs with `leading_shape` (e.g. [batch, context]) before each step's shape."""
+  return {key: tf.zeros([*leading_shape, *spec.shape], spec.dtype)
+          for key, spec in step_input_specs(env_spec).items()}
 
 
-def observation_encoder(grid_size: Optional[int], embedding_dim: int) -> tf.keras.layers.Layer:
-  """The encoder for an environment's observations (a pixel encoder would plug in here)."""
-  if grid_size is None:
-    return NoObservationEncoder(embedding_dim, name='observation_encoder')
-  return GridObservationEncoder(grid_size, embedding_dim, name='observation_encoder')
+def none_action(env_spec: specs.EnvSpec) -> int:
+  """The 'none' previous action of a history's first step."""
+  return env_spec.num_actions
 
 
 class StepEmbedding(tf.keras.layers.Layer):
   """Step inputs [B, T, ...] -> token embeddings [B, T, D]."""
 
-  def __init__(self, num_actions: int, episode_length: int, grid_size: Optional[int],
-               embedding_dim: int, **kwargs):
+  def __init__(self, env_spec: specs.EnvSpec, embedding_dim: int, **kwargs):
     super().__init__(**kwargs)
-    self._observation = observation_encoder(grid_size, embedding_dim)
-    self._time = tf.keras.layers.Embedding(episode_length, embedding_dim, name='time')
-    self._prev_action = tf.keras.layers.Embedding(num_actions + 1, embedding_dim,
+    self._observation = encoders.observation_encoder(env_spec.observation, embedding_dim)
+    self._time = tf.keras.layers.Embedding(env_spec.episode_length, embedding_dim, name='time')
+    self._prev_action = tf.keras.layers.Embedding(env_spec.num_actions + 1, embedding_dim,
                                                   name='prev_action')
     self._prev_reward = tf.keras.layers.Dense(embedding_dim, name='prev_reward')
 

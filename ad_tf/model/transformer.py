@@ -12,12 +12,13 @@ strategy (keras_nlp clones a seeded initialiser for same-shaped weights, which w
 and V equal).
 """
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, Tuple
 
 import gin
 import keras_nlp
 import tensorflow as tf
 
+from ad_tf.envs import specs
 from ad_tf.model import decoder_block
 from ad_tf.model import step_tokens
 
@@ -28,9 +29,7 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
 
   def __init__(
       self,
-      num_actions: int,
-      episode_length: int,
-      grid_size: Optional[int],
+      env_spec: specs.EnvSpec,
       # Model (paper, Appendix L, Table 1).
       max_length: int = 80,
       embedding_dim: int = 64,
@@ -42,16 +41,21 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
       sequence_mask_prob: float = 0.3,
       **kwargs):
     super().__init__(**kwargs)
-    self.num_actions = num_actions
-    self.episode_length = episode_length
-    self.grid_size = grid_size
+    self.env_spec = env_spec
+    self.num_actions = env_spec.num_actions
+    self.episode_length = env_spec.episode_length
+    #: Everything `loading.build_from_hyperparameters` needs besides the env spec (the trained model's record).
+    self.hyperparameters = {
+        'max_length': max_length, 'embedding_dim': embedding_dim, 'num_layers': num_layers,
+        'num_heads': num_heads, 'feedforward_dim': feedforward_dim, 'dropout': dropout,
+        'attention_dropout': attention_dropout, 'sequence_mask_prob': sequence_mask_prob}
     self.max_length = max_length
     self.embedding_dim = embedding_dim
     self.num_layers = num_layers
     self.num_heads = num_heads
     self.sequence_mask_prob = sequence_mask_prob
-    self.step_embedding = step_tokens.StepEmbedding(num_actions, episode_length, grid_size,
-                                                    embedding_dim, name='step_embedding')
+    self.step_embedding = step_tokens.StepEmbedding(env_spec, embedding_dim,
+                                                    name='step_embedding')
     self.mask_embedding = None  # Created in `build`, so `build_seeded` seeds it too.
     self.position_embedding = keras_nlp.layers.PositionEmbedding(
         max_length, initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
@@ -63,7 +67,7 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
             num_heads=num_heads, dropout=dropout, normalize_first=False,
             name=f'decoder_block_{i}')
         for i in range(num_layers)]
-    self.action_head = tf.keras.layers.Dense(num_actions, name='action_logits')
+    self.action_head = tf.keras.layers.Dense(self.num_actions, name='action_logits')
 
   def build(self, input_shape):
     self.mask_embedding = self.add_weight(

@@ -27,8 +27,8 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
 import ad_tf.envs
+from ad_tf.model import encoders
 from ad_tf.sources import actors
-from ad_tf.sources import agent_observation
 from ad_tf.sources import agent_reset
 from ad_tf.sources import learning_history
 from ad_tf.sources import source
@@ -71,7 +71,8 @@ class DqnSource(source.Source):
     self._replay_capacity = replay_capacity
     self._batch_size = batch_size
     self._train_steps_per_episode = train_steps_per_episode
-    observation_spec = agent_observation.spec(self._env)
+    self._features = encoders.agent_features(self._env.spec.observation)
+    observation_spec = self._features.tensor_spec()
     action_spec = tensor_spec.BoundedTensorSpec(
         (), tf.int32, minimum=0, maximum=self._env.num_actions - 1, name='action')
     self._optimizer = tf.keras.optimizers.Adam(learning_rate)
@@ -96,13 +97,14 @@ class DqnSource(source.Source):
     rewards [L, A] and the epsilon-greedy action probabilities [L, A, num_actions], time-major."""
     env, length, actors = self._env, self._env.episode_length, self.num_actors
     env_state, observation = env.reset(env_state)
-    observations = tf.TensorArray(env.observation_dtype, size=length + 1).write(0, observation)
+    observations = tf.TensorArray(env.spec.observation.tf_dtype, size=length + 1).write(
+        0, observation)
     actions = tf.TensorArray(tf.int32, size=length)
     rewards = tf.TensorArray(tf.float32, size=length)
     probs = tf.TensorArray(tf.float32, size=length)
     for t in tf.range(length):
       time_step = ts.TimeStep(tf.fill([actors], ts.StepType.MID), tf.zeros([actors]),
-                              tf.ones([actors]), agent_observation.encode(env, observation))
+                              tf.ones([actors]), self._features.encode(observation))
       greedy = self._agent.policy.action(time_step).action
       seed = tf.stack([sample_seed[0], sample_seed[1] * (length + 1) + tf.cast(t, tf.int64)])
       draws = tf.random.stateless_uniform([2, actors], seed=seed)
@@ -125,8 +127,8 @@ class DqnSource(source.Source):
   def _observe(self, observer, observations, actions, rewards) -> None:
     """Feeds each actor's episode (L transitions and the boundary) to the Reverb observer."""
     length = self._env.episode_length
-    encoded = agent_observation.encode(
-        self._env, tf.reshape(observations, [-1] + list(self._env.observation_shape)))
+    encoded = self._features.encode(
+        tf.reshape(observations, [-1, *self._env.spec.observation.shape]))
     encoded = tf.reshape(encoded, [length + 1, self.num_actors, -1]).numpy()
     for actor in range(self.num_actors):
       for t in range(length + 1):

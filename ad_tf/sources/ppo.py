@@ -41,8 +41,8 @@ from tf_agents.trajectories import trajectory
 
 import ad_tf.envs
 from ad_tf.model import action_sampling
+from ad_tf.model import encoders
 from ad_tf.sources import actors
-from ad_tf.sources import agent_observation
 from ad_tf.sources import learner_batched_networks
 from ad_tf.sources import learning_history
 from ad_tf.sources import source
@@ -112,7 +112,8 @@ class PpoSource(source.Source):
                             for k, v in locals().items()
                             if k not in ('self', 'env_name', '__class__')}
     self._env = ad_tf.envs.load_batched(env_name)
-    if exploration_bonus and self._env.grid_size is None:
+    self._features = encoders.agent_features(self._env.spec.observation)
+    if exploration_bonus and self._features.num_cells is None:
       raise ValueError(f'PpoSource.exploration_bonus counts visited cells; {env_name!r} has no '
                        'cells. Use exploration_bonus=0.')
     if bonus_until_reward and not exploration_bonus:
@@ -128,7 +129,7 @@ class PpoSource(source.Source):
     self.env_steps_per_task = num_actors * num_iterations * self._env.episode_length
     self._exploration_bonus = exploration_bonus
     self._bonus_until_reward = bonus_until_reward
-    observation_spec = agent_observation.spec(self._env)
+    observation_spec = self._features.tensor_spec()
     action_spec = tensor_spec.BoundedTensorSpec(
         (), tf.int32, minimum=0, maximum=self._env.num_actions - 1, name='action')
     self._actor_net = learner_batched_networks.ActorNetwork(
@@ -148,7 +149,7 @@ class PpoSource(source.Source):
         num_learners=tasks_per_call)
     self._agent.initialize()
     self._optimizer.build(self._agent.trainable_variables)
-    num_cells = (self._env.grid_size or 1) ** 2
+    num_cells = self._features.num_cells or 1
     self._visits = tf.Variable(tf.zeros([tasks_per_call * num_cells]), trainable=False)
     self._rewarded = tf.Variable(tf.zeros([tasks_per_call], tf.bool), trainable=False)
 
@@ -164,14 +165,15 @@ class PpoSource(source.Source):
     env, policy = self._env, self._agent.collect_policy
     length, rows = env.episode_length, row_seeds.shape[0]
     env_state, observation = env.reset(env_state)
-    observations = tf.TensorArray(env.observation_dtype, size=length + 1).write(0, observation)
+    observations = tf.TensorArray(env.spec.observation.tf_dtype, size=length + 1).write(
+        0, observation)
     actions = tf.TensorArray(tf.int32, size=length)
     rewards = tf.TensorArray(tf.float32, size=length)
     logits = tf.TensorArray(tf.float32, size=length)
     for t in tf.range(length):
       time_step = ts.TimeStep(
           tf.fill([rows], tf.where(t == 0, ts.StepType.FIRST, ts.StepType.MID)),
-          tf.zeros([rows]), tf.ones([rows]), agent_observation.encode(env, observation))
+          tf.zeros([rows]), tf.ones([rows]), self._features.encode(observation))
       step_logits = policy.distribution(time_step).info['dist_params']['logits']
       step = tf.fill([rows], tf.cast(iteration, tf.int32) * length + t)
       action = action_sampling.sample(step_logits, row_seeds, step)
@@ -198,9 +200,9 @@ class PpoSource(source.Source):
 
   def _count_bonus(self, arrivals: tf.Tensor) -> tf.Tensor:
     """Counts every actor's arrivals [L, B, 2] per learner; returns beta / sqrt(n) [L, B]."""
-    size, rows = self._env.grid_size, arrivals.shape[1]
+    rows = arrivals.shape[1]
     learner = tf.range(rows) // self.num_actors
-    index = (learner[None] * size + arrivals[..., 0]) * size + arrivals[..., 1]
+    index = learner[None] * self._features.num_cells + self._features.cell_index(arrivals)
     self._visits.scatter_nd_add(tf.reshape(index, [-1, 1]),
                                 tf.ones([tf.size(index)], tf.float32))
     return self._exploration_bonus * tf.math.rsqrt(tf.gather(self._visits, index))
@@ -223,7 +225,7 @@ class PpoSource(source.Source):
     def with_boundary(x):  # Appends the (masked) boundary item's zeros.
       return tf.concat([x, tf.zeros_like(x[:1])], axis=0)
 
-    encoded = tf.map_fn(lambda o: agent_observation.encode(self._env, o), observations,
+    encoded = tf.map_fn(self._features.encode, observations,
                         fn_output_signature=tf.float32)
     per_step = lambda types: batch_major(tf.tile(types[:, None], [1, rows]))
     return trajectory.Trajectory(

@@ -16,12 +16,12 @@ from typing import Callable, Optional
 
 from absl import logging
 import gin
-import numpy as np
 import tensorflow as tf
 
 import ad_tf.envs
+from ad_tf import experiment
 from ad_tf.data import history_windows
-from ad_tf.model import transformer
+from ad_tf.model import loading
 from ad_tf.train import strategy as strategy_lib
 
 
@@ -30,29 +30,6 @@ IMITATION_TARGETS = ('action', 'policy')
 
 class TrainingError(ValueError):
   """Bad training input, raised before training starts."""
-
-
-def train_dir(root_dir: str, dataset_config: str) -> str:
-  return os.path.join(root_dir, 'train', dataset_config)
-
-
-@gin.configurable
-def build_model(env_name: str,
-                model_factory: Callable = transformer.AlgorithmDistillationTransformer
-                ) -> tf.keras.Model:
-  """The AD transformer sized for `env_name` (actions, episode length, observation encoder)."""
-  env = ad_tf.envs.load_batched(env_name)
-  return model_factory(num_actions=env.num_actions, episode_length=env.episode_length,
-                       grid_size=env.grid_size)
-
-
-def example_step_inputs(env_name: str, batch_size: int, length: int):
-  """Zero step inputs of the right shapes, to build a model's variables."""
-  env = ad_tf.envs.load_batched(env_name)
-  return {'observation': tf.zeros([batch_size, length, *env.observation_shape], tf.int32),
-          'time': tf.zeros([batch_size, length], tf.int32),
-          'prev_action': tf.zeros([batch_size, length], tf.int32),
-          'prev_reward': tf.zeros([batch_size, length], tf.float32)}
 
 
 @gin.configurable
@@ -98,7 +75,7 @@ def train(
                         f'{IMITATION_TARGETS}.')
   if not 0.0 <= search_label_smoothing < 1.0:
     raise TrainingError(f'train.search_label_smoothing={search_label_smoothing} must be in [0, 1).')
-  data_dir = os.path.join(root_dir, 'tfds')
+  data_dir = experiment.tfds_dir(root_dir)
   builder = history_windows.load_builder(data_dir, dataset_config)
   dataset_env, _, _ = history_windows.history_shape(builder)
   if dataset_env != env_name:
@@ -108,14 +85,14 @@ def train(
   if batch_size % strategy.num_replicas_in_sync:
     raise TrainingError(f'train.batch_size={batch_size} does not split across '
                         f'{strategy.num_replicas_in_sync} replicas.')
-  directory = train_dir(root_dir, dataset_config)
+  directory = experiment.train_dir(root_dir, dataset_config)
   with strategy.scope():
-    model = build_model(env_name)
+    model = loading.configured_model(ad_tf.envs.get_spec(env_name))
     if context_length > model.max_length:
       raise TrainingError(f'train.context_length={context_length} is longer than the model\'s '
                           f'{model.max_length} positions '
                           '(AlgorithmDistillationTransformer.max_length).')
-    transformer.build_seeded(model, example_step_inputs(env_name, 1, context_length), seed)
+    loading.build_seeded(model, seed, context_length)
     schedule = tf.keras.optimizers.schedules.CosineDecay(
         initial_learning_rate, decay_steps=max(num_steps - warmup_steps, 1),
         warmup_target=peak_learning_rate, warmup_steps=warmup_steps)
@@ -141,8 +118,9 @@ def train(
     return strategy.experimental_distribute_values_from_function(replica_slice)
 
   chief = strategy_lib.is_chief(strategy)
-  checkpoint_dir = os.path.join(directory, 'checkpoints' if chief else
-                                f'worker_{strategy_lib.task_index(strategy)}_checkpoints')
+  checkpoint_dir = (experiment.checkpoint_dir(root_dir, dataset_config) if chief else
+                    os.path.join(directory,
+                                 f'worker_{strategy_lib.task_index(strategy)}_checkpoints'))
   checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
                                    iterator=iterator)
   manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=3)
@@ -150,15 +128,17 @@ def train(
     checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
     logging.info('Resumed from %s at step %d.', manager.latest_checkpoint, int(step.numpy()))
   if chief:
-    _write_model_config(directory, env_name, dataset_config, context_length)
+    experiment.write_model_record(root_dir, experiment.ModelRecord(
+        env_name=env_name, dataset_config=dataset_config, context_length=context_length,
+        model=dict(model.hyperparameters), seed=seed, gin_config=gin.config_str()))
   tokens_per_batch = batch_size * context_length
   train_step = make_train_step(model, optimizer, strategy, step, label_smoothing,
                                tokens_per_batch, imitation_target, search_label_smoothing)
 
   writer = tf.summary.create_file_writer(
-      os.path.join(directory, 'tensorboard') if chief else
+      os.path.join(directory, experiment.TENSORBOARD_DIR) if chief else
       os.path.join(directory, f'.worker_{strategy_lib.task_index(strategy)}_tensorboard'))
-  metrics_path = os.path.join(directory, 'metrics.jsonl' if chief else
+  metrics_path = os.path.join(directory, experiment.METRICS_FILE if chief else
                               f'.worker_{strategy_lib.task_index(strategy)}_metrics.jsonl')
   start_step, start_time = int(step.numpy()), time.time()
   window_start, window_step = time.time(), int(step.numpy())
@@ -233,12 +213,3 @@ def smooth_before_first_reward(labels: tf.Tensor, prev_reward: tf.Tensor,
   num_actions = tf.cast(tf.shape(labels)[-1], labels.dtype)
   smoothed = labels * (1.0 - smoothing) + smoothing / num_actions
   return tf.where(reward_in_view[..., None], labels, smoothed)
-
-
-def _write_model_config(directory, env_name, dataset_config, context_length) -> None:
-  """Provenance beside the checkpoints: the env, data, context and full gin config trained."""
-  os.makedirs(directory, exist_ok=True)
-  config = {'env_name': env_name, 'dataset_config': dataset_config,
-            'context_length': context_length, 'gin_config': gin.config_str()}
-  with open(os.path.join(directory, 'model_config.json'), 'w') as f:
-    json.dump(config, f, indent=1)

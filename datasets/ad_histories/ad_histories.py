@@ -9,6 +9,12 @@ learning history the episode belongs to (`history_id`), its position in that his
 histories are subsampled or for expert data), the task, the source algorithm, the seed and the
 actor.
 
+Bandit: one RLDS episode is 100 pulls of one task (observation always 0, action the arm, reward
+0 or 1). A UCB1 learner plays several episodes in a row with its counts carried over;
+`ad_histories/bandit` keeps each learner's first episode (one history = its first 100 pulls,
+from trying every arm to exploiting one; `source_episode` 0) and `bandit_expert` its last (the
+converged policy). `task['probs']` holds the ten arms' payout probabilities.
+
 One config per environment (`darkroom`, `darkroom_hard`, `key_to_door`, `bandit`) holds whole
 learning histories; `<env>_expert` configs hold only the converged policy's episodes (the ED
 baseline). The data is written by `python -m ad_tf.bin.generate`, which records how it was
@@ -23,6 +29,8 @@ import tensorflow_datasets as tfds
 from tensorflow_datasets.rlds import rlds_base
 
 import ad_tf.envs
+from ad_tf import experiment
+from ad_tf.generation import rlds_episodes
 
 EXPERT_SUFFIX = '_expert'
 
@@ -35,19 +43,20 @@ def _tensor_feature(shape, dtype) -> tfds.features.FeatureConnector:
 def dataset_config(name: str, overall_description: str = '') -> rlds_base.DatasetConfig:
   """The RLDS config of `name` ('<env>' or '<env>_expert')."""
   env_name = name[:-len(EXPERT_SUFFIX)] if name.endswith(EXPERT_SUFFIX) else name
-  env = ad_tf.envs.load_batched(env_name)
+  spec = ad_tf.envs.get_spec(env_name)
   example_task = ad_tf.envs.sample_tasks(env_name, 'train', 1, seed=0)[0]
   kind = 'converged-policy episodes (ED baseline)' if name != env_name else 'learning histories'
   return rlds_base.DatasetConfig(
       name=name,
-      description=f'{env_name}: {kind}.',
+      description=' '.join(filter(None, [f'{env_name}: {kind}.',
+                                         ad_tf.envs.get_family(env_name).episode_description])),
       overall_description=overall_description,
-      observation_info=_tensor_feature(tuple(env.observation_shape), np.int32),
+      observation_info=_tensor_feature(spec.observation.shape, spec.observation.dtype),
       action_info=tfds.features.Scalar(np.int32),
       reward_info=tfds.features.Scalar(np.float32),
       discount_info=tfds.features.Scalar(np.float32),
-      step_metadata_info={
-          'action_probs': tfds.features.Tensor(shape=(env.num_actions,), dtype=np.float32)},
+      step_metadata_info={rlds_episodes.ACTION_PROBS: tfds.features.Tensor(
+          shape=(spec.num_actions,), dtype=np.float32)},
       episode_metadata_info={
           'history_id': tfds.features.Scalar(np.int64),
           'episode_index': tfds.features.Scalar(np.int64),
@@ -65,7 +74,7 @@ def dataset_config(name: str, overall_description: str = '') -> rlds_base.Datase
 class AdHistories(tfds.core.GeneratorBasedBuilder):
   """Learning histories of source RL agents (Algorithm Distillation's training data)."""
 
-  VERSION = tfds.core.Version('1.0.0')
+  VERSION = tfds.core.Version(experiment.DATASET_VERSION)
   RELEASE_NOTES = {'1.0.0': 'First release.'}
   BUILDER_CONFIGS = [dataset_config(name + suffix) for name in ad_tf.envs.ENV_NAMES
                      for suffix in ('', EXPERT_SUFFIX)]

@@ -21,7 +21,7 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
   first = run_pipeline(root)
   assert first.returncode == 0, first.stderr[-3000:]
   with open(os.path.join(root, 'eval', 'results.json')) as f:
-    results = json.load(f)
+    results = json.load(f)['splits']['test']
   assert set(results['methods']) == {'AD', 'ED', 'source'}
   assert results['num_runs'] >= 100 and results['num_test_tasks'] == 21
   for name, summary in results['methods'].items():
@@ -38,3 +38,27 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
   assert 'already complete' in second.stderr and 'already exported' in second.stderr
   assert 'Evaluation is up to date' in second.stderr
   assert 'Resumed from' in second.stderr and 'step 6/6' not in second.stderr
+
+
+def test_pipeline_with_the_dqn_source_on_reverb(tmp_path):
+  """gin/darkroom_dqn.gin's source (DQN on a real Reverb table) through every stage, tiny."""
+  tiny = ['generate.num_tasks=2', 'DqnSource.num_episodes=12', 'DqnSource.batch_size=16',
+          'DqnSource.train_steps_per_episode=2', 'DqnSource.fc_layer_params=(16,)',
+          'DqnSource.epsilon_decay_episodes=6', 'evaluate.source_factory=None',
+          'evaluate.num_episodes=2', 'evaluate.seeds_per_task=1', 'evaluate.min_runs=21',
+          'train.context_length=40', 'AlgorithmDistillationTransformer.max_length=40',
+          'AlgorithmDistillationTransformer.feedforward_dim=16', 'train.batch_size=4',
+          'train.num_steps=3', 'train.warmup_steps=1', 'pipeline.expert_episodes=2',
+          'pipeline.ed_num_steps=2']
+  result = subprocess.run(
+      [sys.executable, '-m', 'ad_tf.bin.pipeline', f'--root_dir={tmp_path}',
+       '--gin_file=gin/darkroom_dqn.gin'] + [f'--gin_bindings={b}' for b in tiny],
+      cwd=REPO, capture_output=True, text=True, timeout=900)
+  assert result.returncode == 0, result.stderr[-3000:]
+  with open(os.path.join(tmp_path, 'tfds', 'ad_histories', 'darkroom', '1.0.0',
+                         'generation.json')) as f:
+    generation = json.load(f)
+  assert generation['source'] == 'dqn' and generation['num_tasks'] == 2
+  with open(os.path.join(tmp_path, 'eval', 'results.json')) as f:
+    assert set(json.load(f)['splits']['test']['methods']) == {'AD', 'ED'}
+  assert os.listdir(os.path.join(tmp_path, 'export')) == ['3']

@@ -63,11 +63,20 @@ def test_stack_tasks_batches_validated_tasks():
     ad_tf.envs.stack_tasks('key_to_door', [{'key': [1, 2], 'door': [3, 9]}])
 
 
-def test_held_out_tasks_are_the_test_split_or_seeded_test_draws():
+def test_held_out_tasks_are_the_test_split_or_fresh_seeded_draws():
   split = ad_tf.envs.get_family('darkroom').split_tasks('test')
   assert as_keys(ad_tf.envs.held_out_tasks('darkroom', 5, seed=0)) == as_keys(split)
-  bandit = ad_tf.envs.held_out_tasks('bandit', 7, seed=3)
-  assert len(bandit) == 7
-  expected = ad_tf.envs.sample_tasks('bandit', 'test', 7, seed=3)
-  for a, b in zip(bandit, expected):
-    np.testing.assert_array_equal(a['probs'], b['probs'])
+  with pytest.raises(ValueError, match='only the .test. split is held out'):
+    ad_tf.envs.held_out_tasks('darkroom', 5, seed=0, split='train')
+  for split in ('train', 'test'):
+    bandit = ad_tf.envs.held_out_tasks('bandit', 7, seed=3, split=split)
+    again = ad_tf.envs.held_out_tasks('bandit', 7, seed=3, split=split)
+    trained_on = ad_tf.envs.sample_tasks('bandit', split, 7, seed=3)  # What generate draws.
+    assert len(bandit) == 7
+    for a, b, c in zip(bandit, again, trained_on):
+      np.testing.assert_array_equal(a['probs'], b['probs'])
+      assert not np.array_equal(a['probs'], c['probs'])
+    best = np.array([np.argmax(t['probs']) for t in ad_tf.envs.held_out_tasks(
+        'bandit', 400, seed=3, split=split)])
+    favoured = 1 if split == 'train' else 0  # Training tasks favour odd arms, test tasks even.
+    assert np.mean(best % 2 == favoured) > 0.9

@@ -6,16 +6,14 @@ import pytest
 import ad_tf.envs
 from ad_tf.evaluation import evaluate
 from ad_tf.evaluation import in_context
-from ad_tf.model import transformer
-from ad_tf.train import trainer
+from ad_tf.model import loading
 
 
 @pytest.fixture(scope='module')
 def model():
-  model = transformer.AlgorithmDistillationTransformer(
-      num_actions=5, episode_length=20, grid_size=9, max_length=40, embedding_dim=32,
-      num_layers=2, num_heads=4, feedforward_dim=64)
-  return transformer.build_seeded(model, trainer.example_step_inputs('darkroom', 1, 40), 0)
+  return loading.build_from_hyperparameters(
+      ad_tf.envs.get_spec('darkroom'), dict(max_length=40, embedding_dim=32, num_layers=2,
+                                            num_heads=4, feedforward_dim=64), seed=0, length=40)
 
 
 NEAR_CENTRE = [{'goal': [4 + dx, 4 + dy]} for dx, dy in
@@ -24,9 +22,10 @@ NEAR_CENTRE = [{'goal': [4 + dx, 4 + dy]} for dx, dy in
 
 def run(model, policy_seeds, full_recompute=False, episodes=3):
   tasks = NEAR_CENTRE  # Close enough that an untrained policy earns rewards that seeds change.
-  return in_context.rollout(model, ad_tf.envs.load_batched('darkroom'),
-                            ad_tf.envs.stack_tasks('darkroom', tasks), np.arange(8), episodes,
-                            40, policy_seeds=policy_seeds, full_recompute=full_recompute), tasks
+  rewards = in_context.rollout(model, ad_tf.envs.load_batched('darkroom'),
+                               ad_tf.envs.stack_tasks('darkroom', tasks), np.arange(8), episodes,
+                               40, policy_seeds=policy_seeds, full_recompute=full_recompute)
+  return in_context.episode_returns(rewards, 20), tasks
 
 
 def test_same_seed_same_rollout_other_seed_other_rollout(model):

@@ -11,8 +11,8 @@ import tensorflow as tf
 
 import ad_tf.envs
 import ad_tf.configurables  # pylint: disable=unused-import
-from ad_tf.evaluation import evaluate
 from ad_tf.evaluation import in_context
+from ad_tf.model import loading
 from tests import tiny_runs
 
 REPO, TINY = tiny_runs.REPO, tiny_runs.TINY_GIN
@@ -65,13 +65,13 @@ def test_layout_and_signatures(exported):
 
 
 def test_loaded_saved_model_reproduces_in_process_evaluation(exported):
-  gin.parse_config_file(TINY)
-  model = evaluate.load_model(exported, 'darkroom', 'darkroom', 40)
+  model, record, _ = loading.restore(exported, 'darkroom')  # No gin binding in scope.
+  assert record.context_length == 40
   tasks = ad_tf.envs.get_family('darkroom').split_tasks('test')[:6]
   env_seeds, policy_seeds = np.arange(6) + 100, np.arange(6) + 7
-  expected = in_context.rollout(model, ad_tf.envs.load_batched('darkroom'),
-                                ad_tf.envs.stack_tasks('darkroom', tasks), env_seeds, 3, 40,
-                                policy_seeds=policy_seeds)  # 60 steps: the context slides.
+  expected = in_context.episode_returns(in_context.rollout(
+      model, ad_tf.envs.load_batched('darkroom'), ad_tf.envs.stack_tasks('darkroom', tasks),
+      env_seeds, 3, 40, policy_seeds=policy_seeds), 20)  # 60 steps: the context slides.
   policy = tf.saved_model.load(os.path.join(exported, 'export', '20'))
   np.testing.assert_array_equal(client_style_rollout(policy, tasks, env_seeds, policy_seeds, 3),
                                 expected)

@@ -21,10 +21,10 @@ def features_of(config_name):
 
 def random_episodes(env_name, seed=0):
   """Two actors x three episodes of random values with the shapes and dtypes a source writes."""
-  env = ad_tf.envs.load_batched(env_name)
+  env = ad_tf.envs.get_spec(env_name)
   rng = np.random.default_rng(seed)
   actors, episodes, length = 2, 3, env.episode_length
-  observation_shape = tuple(env.observation_shape)
+  observation_shape = env.observation.shape
   probs = rng.random((actors, episodes, length, env.num_actions)).astype(np.float32)
   histories = learning_history.LearningHistories(
       observations=rng.integers(-3, 10, (actors, episodes, length + 1) + observation_shape),
@@ -32,8 +32,10 @@ def random_episodes(env_name, seed=0):
       rewards=rng.normal(size=(actors, episodes, length)).astype(np.float32),
       action_probs=probs / probs.sum(-1, keepdims=True))
   task = ad_tf.envs.sample_tasks(env_name, 'train', 1, seed)[0]
-  return list(rlds_episodes.episodes(histories, np.array([0, 10, 20]), task=task, task_index=7,
-                                     seed=12345, source='ppo', first_history_id=14))
+  return list(rlds_episodes.episodes(histories, np.array([0, 10, 20]),
+                                     observation_dtype=env.observation.dtype, task=task,
+                                     task_index=7, seed=12345, source='ppo',
+                                     first_history_id=14))
 
 
 @pytest.mark.parametrize('env_name', ad_tf.envs.ENV_NAMES)

@@ -12,6 +12,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
+from ad_tf import experiment
 from ad_tf.generation import generate
 from tests.tiny_runs import REPO
 from tests.tiny_runs import TINY_GIN as TINY
@@ -26,7 +27,7 @@ def run_generate(root_dir, *bindings, extra_flags=(), wait=True):
 
 
 def shard_bytes(root_dir, config='darkroom'):
-  paths = sorted(glob.glob(os.path.join(generate.dataset_dir(root_dir, config),
+  paths = sorted(glob.glob(os.path.join(experiment.dataset_dir(root_dir, config),
                                         'ad_histories-train.tfrecord-*')))
   return [open(p, 'rb').read() for p in paths]
 
@@ -49,7 +50,7 @@ def test_dataset_reads_back_with_tfds_load_as_rlds(reference):
   assert 'env steps/s' in result.stderr and 'ETA' in result.stderr
   episodes = load_episodes(root)
   assert len(episodes) == 4 * 4 * 30  # tasks x actors x episodes.
-  builder = tfds.builder_from_directory(generate.dataset_dir(root, 'darkroom'))
+  builder = tfds.builder_from_directory(experiment.dataset_dir(root, 'darkroom'))
   assert builder.info.splits['train'].num_examples == len(episodes)
   info = tfds.builder('ad_histories/darkroom', data_dir=os.path.join(root, 'tfds')).info
   assert 'ppo' in info.description and '16 histories' in info.description
@@ -80,7 +81,7 @@ def test_dataset_reads_back_with_tfds_load_as_rlds(reference):
 def test_same_seed_same_bytes_and_resume_after_kill_9(reference, tmp_path):
   root = str(tmp_path)
   process = run_generate(root, 'generate.num_tasks=4', wait=False)
-  records = os.path.join(generate.dataset_dir(root, 'darkroom'), 'shard_records')
+  records = os.path.join(experiment.dataset_dir(root, 'darkroom'), 'shard_records')
   deadline = time.time() + 300
   while time.time() < deadline and len(glob.glob(os.path.join(records, '*.json'))) < 1:
     time.sleep(0.05)
@@ -92,7 +93,7 @@ def test_same_seed_same_bytes_and_resume_after_kill_9(reference, tmp_path):
   assert result.returncode == 0, result.stderr
   assert f'({written} already done)' in result.stderr
   assert shard_bytes(root) == shard_bytes(reference[0])
-  assert not glob.glob(os.path.join(generate.dataset_dir(root, 'darkroom'), '*.tmp'))
+  assert not glob.glob(os.path.join(experiment.dataset_dir(root, 'darkroom'), '*.tmp'))
 
 
 def test_task_shards_in_separate_processes_read_back_as_one(reference, tmp_path):

@@ -4,15 +4,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import ad_tf.envs
 from ad_tf.model import transformer
 
 
-def make_model(**overrides):
-  config = dict(num_actions=5, episode_length=20, grid_size=9, max_length=40, embedding_dim=32,
-                num_layers=2, num_heads=4, feedforward_dim=64, dropout=0.0,
-                attention_dropout=0.0, sequence_mask_prob=0.0)
+def make_model(env_name='darkroom', **overrides):
+  config = dict(max_length=40, embedding_dim=32, num_layers=2, num_heads=4, feedforward_dim=64,
+                dropout=0.0, attention_dropout=0.0, sequence_mask_prob=0.0)
   config.update(overrides)
-  return transformer.AlgorithmDistillationTransformer(**config)
+  return transformer.AlgorithmDistillationTransformer(env_spec=ad_tf.envs.get_spec(env_name),
+                                                      **config)
 
 
 def random_inputs(batch=3, length=40, seed=0):
@@ -62,7 +63,7 @@ def test_sequence_masking_and_dropout_act_only_in_training():
 
 
 def test_bandit_model_has_no_observation_input_dependence():
-  model = make_model(num_actions=10, episode_length=100, grid_size=None)
+  model = make_model('bandit')
   inputs = {'observation': np.zeros((2, 40), np.int32),
             'time': np.tile(np.arange(40), (2, 1)).astype(np.int32),
             'prev_action': np.full((2, 40), 3, np.int32),

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 import ad_tf  # pylint: disable=unused-import
 import ad_tf.configurables  # pylint: disable=unused-import
+from ad_tf import experiment
 from ad_tf.data import history_windows
 from ad_tf.train import trainer
 from tests.tiny_runs import REPO
@@ -59,7 +60,7 @@ def test_tiny_model_overfits_a_tiny_dataset(tmp_path):
       'AlgorithmDistillationTransformer.embedding_dim=64',
       'AlgorithmDistillationTransformer.feedforward_dim=128'])
   trainer.train(root)
-  with open(os.path.join(trainer.train_dir(root, 'darkroom'), 'metrics.jsonl')) as f:
+  with open(os.path.join(experiment.train_dir(root, 'darkroom'), 'metrics.jsonl')) as f:
     final = json.loads(f.readlines()[-1])
   assert final['accuracy'] >= 0.95, final
 
@@ -71,8 +72,8 @@ def test_mirrored_on_two_devices_matches_one_device(tiny_dataset_root, tmp_path)
   result = run('train', two, *DETERMINISTIC, flags=['--strategy=mirrored',
                                                     '--num_logical_cpus=2'])
   assert result.returncode == 0, result.stderr
-  np.testing.assert_allclose(losses(trainer.train_dir(two, 'darkroom')),
-                             losses(trainer.train_dir(one, 'darkroom')), rtol=1e-4)
+  np.testing.assert_allclose(losses(experiment.train_dir(two, 'darkroom')),
+                             losses(experiment.train_dir(one, 'darkroom')), rtol=1e-4)
 
 
 def test_multi_worker_two_processes_end_with_identical_weights(tiny_dataset_root, tmp_path):
@@ -86,7 +87,7 @@ def test_multi_worker_two_processes_end_with_identical_weights(tiny_dataset_root
   for worker in workers:
     _, stderr = worker.communicate(timeout=600)
     assert worker.returncode == 0, stderr.decode()[-3000:]
-  directory = trainer.train_dir(root, 'darkroom')
+  directory = experiment.train_dir(root, 'darkroom')
   chief = final_weights(os.path.join(directory, 'checkpoints'))
   other = final_weights(os.path.join(directory, 'worker_1_checkpoints'))
   assert chief.keys() == other.keys() and chief
@@ -100,7 +101,7 @@ def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_dataset_root
   long_run = DETERMINISTIC + ['train.num_steps=40', 'train.checkpoint_every=5']
   assert run('train', reference, *long_run).returncode == 0
   root = experiment_root(tiny_dataset_root, tmp_path / 'killed')
-  checkpoints = os.path.join(trainer.train_dir(root, 'darkroom'), 'checkpoints')
+  checkpoints = os.path.join(experiment.train_dir(root, 'darkroom'), 'checkpoints')
   process = run('train', root, *long_run, wait=False)
   deadline = time.time() + 300
   while time.time() < deadline and not glob.glob(os.path.join(checkpoints, 'ckpt-1[05].index')):
@@ -112,7 +113,7 @@ def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_dataset_root
   result = run('train', root, *long_run)
   assert result.returncode == 0
   assert f'at step {saved}.' in result.stderr
-  expected = final_weights(os.path.join(trainer.train_dir(reference, 'darkroom'), 'checkpoints'))
+  expected = final_weights(os.path.join(experiment.train_dir(reference, 'darkroom'), 'checkpoints'))
   resumed = final_weights(checkpoints)
   for name in expected:  # Same data stream and step counter: the same model.
     np.testing.assert_allclose(resumed[name], expected[name], atol=1e-5)
@@ -122,7 +123,7 @@ def test_ed_is_the_same_binary_on_the_expert_dataset(tiny_dataset_root, tmp_path
   root = experiment_root(tiny_dataset_root, tmp_path)
   result = run('train', root, 'train.dataset_config="darkroom_expert"', 'train.num_steps=2')
   assert result.returncode == 0, result.stderr
-  assert os.path.exists(os.path.join(trainer.train_dir(root, 'darkroom_expert'), 'checkpoints'))
+  assert os.path.exists(os.path.join(experiment.train_dir(root, 'darkroom_expert'), 'checkpoints'))
 
 
 @pytest.mark.parametrize('bindings, message', [
@@ -152,7 +153,7 @@ def test_each_imitation_target_trains_and_changes_the_loss(tiny_dataset_root, tm
     root = experiment_root(tiny_dataset_root, tmp_path / name)
     result = run('train', root, *bindings, 'train.num_steps=3')
     assert result.returncode == 0, result.stderr
-    by_target[name] = losses(trainer.train_dir(root, 'darkroom'))
+    by_target[name] = losses(experiment.train_dir(root, 'darkroom'))
   for name in ('policy', 'search_smoothed'):
     assert all(np.isfinite(by_target[name]))
     assert len(by_target[name]) == len(by_target['action'])

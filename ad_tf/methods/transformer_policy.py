@@ -1,0 +1,44 @@
+"""AD and ED: a trained transformer improving in context, rebuilt from its own record."""
+
+from typing import Any, Dict, Optional
+
+from absl import logging
+
+import ad_tf.envs
+from ad_tf import experiment
+from ad_tf.evaluation import in_context
+from ad_tf.methods import method
+from ad_tf.model import loading
+
+
+class TrainedTransformer(method.Method):
+  """The latest checkpoint of the model trained on `ad_histories/<dataset_config>`."""
+
+  def __init__(self, name: str, root_dir: str, dataset_config: str):
+    self.name = name
+    self._root_dir = root_dir
+    self._dataset_config = dataset_config
+
+  def run(self, runs: method.EvaluationRuns) -> Optional[method.MethodResult]:
+    restored = loading.restore(self._root_dir, self._dataset_config)
+    if restored is None:
+      logging.warning('%s: no trained model for %s; skipped.', self.name, self._dataset_config)
+      return None
+    model, record, checkpoint = restored
+    if record.env_name != runs.env_name:
+      raise experiment.ExperimentError(
+          f'{self.name}: the model in {experiment.train_dir(self._root_dir, self._dataset_config)}'
+          f' acts in {record.env_name!r}, not {runs.env_name!r} (evaluate.env_name).')
+    env = ad_tf.envs.load_batched(runs.env_name)
+    step_rewards = in_context.rollout(model, env, runs.stacked_tasks(), runs.env_seeds,
+                                      runs.num_episodes, record.context_length,
+                                      policy_seeds=runs.policy_seeds)
+    return method.MethodResult(
+        episode_returns=in_context.episode_returns(step_rewards, env.episode_length),
+        oracles=runs.oracles(), on_evaluation_runs=True, step_rewards=step_rewards,
+        info={'dataset_config': self._dataset_config, 'checkpoint': checkpoint,
+              'context_length': record.context_length})
+
+  def up_to_date(self, info: Dict[str, Any]) -> bool:
+    return info.get('checkpoint') == experiment.latest_checkpoint(self._root_dir,
+                                                                  self._dataset_config)

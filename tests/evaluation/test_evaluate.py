@@ -1,0 +1,49 @@
+"""`ad_tf.bin.evaluate` and `ad_tf.bin.export` read the trained model's own record: a model
+trained with one gin file evaluates and exports under another, with no training binding."""
+
+import json
+import os
+
+import tensorflow as tf
+
+from ad_tf import experiment
+from tests import tiny_runs
+
+PAPER_GIN = os.path.join(tiny_runs.REPO, 'gin', 'darkroom.gin')  # Context 80, feed-forward 2048.
+QUICK = ['evaluate.methods=["AD"]', 'evaluate.num_episodes=3', 'evaluate.seeds_per_task=1',
+         'evaluate.min_runs=21']
+
+
+def run(binary, root, *bindings):
+  result = tiny_runs.run_binary(binary, root, *bindings, gin_file=PAPER_GIN)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result
+
+
+def test_a_tiny_model_evaluates_and_exports_under_the_paper_config(tiny_export_root, tmp_path):
+  root = tiny_runs.experiment_root(tiny_export_root, tmp_path / 'other_config')
+  os.symlink(os.path.join(tiny_export_root, experiment.TRAIN_DIR),
+             os.path.join(root, experiment.TRAIN_DIR))
+  run('evaluate', root, *QUICK)
+  with open(experiment.results_path(root)) as f:
+    results = json.load(f)
+  ad = results['splits']['test']['methods']['AD']
+  assert ad['context_length'] == 40 and len(ad['mean']) == 3  # The record's, not darkroom.gin's 80.
+  run('export', root)
+  signature = tf.saved_model.load(os.path.join(experiment.export_dir(root), '20')).signatures[
+      'action']
+  assert signature.structured_input_signature[1]['state_observation'].shape.as_list() == [
+      None, 40, 2]
+
+
+def test_evaluation_reruns_when_its_own_settings_change(tiny_export_root, tmp_path):
+  root = tiny_runs.experiment_root(tiny_export_root, tmp_path / 'settings')
+  os.symlink(os.path.join(tiny_export_root, experiment.TRAIN_DIR),
+             os.path.join(root, experiment.TRAIN_DIR))
+  run('evaluate', root, *QUICK)
+  kept = run('evaluate', root, *QUICK)
+  assert 'Evaluation is up to date' in kept.stderr
+  changed = run('evaluate', root, *QUICK, 'evaluate.num_episodes=2')
+  assert 'Evaluation is up to date' not in changed.stderr
+  with open(experiment.results_path(root)) as f:
+    assert len(json.load(f)['splits']['test']['methods']['AD']['mean']) == 2
