@@ -43,7 +43,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 METHOD_NAMES = ('AD', 'ED', 'source', 'random', 'thompson')
-SPLIT_TITLES = {'test': 'held-out tasks', 'train': 'fresh training-distribution tasks'}
+SPLIT_TITLES = {'test': 'held-out tasks (test split)',
+                'train': 'in distribution: fresh tasks of the training split'}
 
 
 class EvaluationError(ValueError):
@@ -238,18 +239,18 @@ def write_results(root_dir: str, results: Dict[str, object]) -> None:
     json.dump(results, f, indent=1)
   os.replace(experiment.results_path(root_dir) + '.tmp', experiment.results_path(root_dir))
   if results['settings']['num_episodes'] > 1:
-    _plot(results, os.path.join(directory, 'returns.png'), _plot_returns)
+    _plot(results, os.path.join(directory, 'returns.png'), _plot_returns, 'mean ± s.e.')
   if results['settings']['step_curves']:
-    _plot(results, os.path.join(directory, 'regret.png'), _plot_regret)
+    _plot(results, os.path.join(directory, 'regret.png'), _plot_regret, 'mean over runs')
 
 
-def _plot(results, path: str, draw: Callable) -> None:
+def _plot(results, path: str, draw: Callable, statistic: str) -> None:
   sections = results['splits']
   figure, axes = plt.subplots(1, len(sections), figsize=(6 * len(sections), 4), dpi=100,
                               squeeze=False)
   for axis, (split, section) in zip(axes[0], sections.items()):
     draw(axis, section)
-    axis.set_title(f'{results["env"]}, {SPLIT_TITLES[split]}: mean ± s.e.', fontsize=10)
+    axis.set_title(f'{results["env"]}, {SPLIT_TITLES[split]}: {statistic}', fontsize=10)
     axis.legend(loc='best', fontsize=8)
   figure.tight_layout()
   figure.savefig(path)
@@ -279,7 +280,8 @@ def _plot_regret(axis, section) -> None:
   for name, summary in section['methods'].items():
     if 'cumulative_regret' in summary:
       regret = np.array(summary['cumulative_regret'])
-      axis.plot(np.arange(1, len(regret) + 1), regret, label=_label(name, summary))
+      axis.plot(np.arange(1, len(regret) + 1), regret, label=_label(name, summary),
+                linestyle='--' if name == 'source' else '-')  # AD may lie right on it.
   axis.set_xlabel('step (bandit: pull)')
   axis.set_ylabel('cumulative regret (mean over runs)')
 
