@@ -27,7 +27,7 @@ import tensorflow as tf
 
 import ad_tf
 from benchmarks import figures as figures_lib
-from ad_tf.evaluation import in_context
+from ad_tf.methods import in_context
 from ad_tf.model import incremental_decoder
 from ad_tf.model import loading
 

@@ -23,7 +23,7 @@ from absl import flags
 import numpy as np
 
 import ad_tf
-from ad_tf.evaluation import in_context
+from ad_tf.methods import in_context
 from ad_tf.model import loading
 from benchmarks import figures as figures_lib
 

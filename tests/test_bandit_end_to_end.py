@@ -14,7 +14,7 @@ import tensorflow_datasets as tfds
 
 import ad_tf.envs
 from ad_tf import experiment
-from ad_tf.evaluation import in_context
+from ad_tf.methods import in_context
 from ad_tf.model import loading
 from serving import prediction_service
 from serving import predictors

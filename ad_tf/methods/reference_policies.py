@@ -10,7 +10,7 @@ import tensorflow as tf
 import ad_tf.envs
 from ad_tf.envs import batched_environment
 from ad_tf.envs import specs
-from ad_tf.evaluation import in_context
+from ad_tf.methods import in_context
 from ad_tf.methods import method
 from ad_tf.model import action_sampling
 

@@ -6,7 +6,7 @@ from absl import logging
 
 import ad_tf.envs
 from ad_tf import experiment
-from ad_tf.evaluation import in_context
+from ad_tf.methods import in_context
 from ad_tf.methods import method
 from ad_tf.model import loading
 

@@ -1,17 +1,39 @@
-"""`ad_tf.bin.evaluate` and `ad_tf.bin.export` read the trained model's own record: a model
-trained with one gin file evaluates and exports under another, with no training binding."""
+"""The evaluation's figures by hand, and `ad_tf.bin.evaluate` / `ad_tf.bin.export` reading the
+trained model's own record: a model trained with one gin file evaluates and exports under
+another, with no training binding."""
 
 import json
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from ad_tf import experiment
+from ad_tf.evaluation import evaluate
 from tests import tiny_runs
 
 PAPER_GIN = os.path.join(tiny_runs.REPO, 'gin', 'darkroom.gin')  # Context 80, feed-forward 2048.
 QUICK = ['evaluate.methods=["AD"]', 'evaluate.num_episodes=3', 'evaluate.seeds_per_task=1',
          'evaluate.min_runs=21']
+
+
+def test_summary_figures():
+  returns = np.array([[0.0, 10.0, 20.0], [0.0, 5.0, 10.0]])
+  summary = evaluate.curve_summary(returns, np.array([20.0, 10.0]))
+  assert summary['normalised_mean'] == [0.0, 0.5, 1.0]
+  assert summary['final_episode_normalised'] == 1.0 and summary['num_runs'] == 2
+  assert evaluate.episodes_to_fraction(summary['normalised_mean'], 0.8) == 3
+  assert evaluate.episodes_to_fraction([0.1, 0.2], 0.8) is None
+
+
+def test_data_efficiency_counts_every_episode_of_the_source_learner():
+  methods = {'AD': {'episodes_to_0.8_oracle': 12},
+             'source': {'episodes_to_0.8_oracle': 65, 'learner_episodes_per_index': 4}}
+  assert evaluate.data_efficiency(methods) == {
+      'ad_episodes': 12, 'source_learner_episodes': 260, 'ratio': 260 / 12}
+  methods['AD']['episodes_to_0.8_oracle'] = None
+  assert evaluate.data_efficiency(methods)['ratio'] is None
+  assert evaluate.data_efficiency({'AD': methods['AD']}) is None
 
 
 def run(binary, root, *bindings):

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 import ad_tf.envs
 import ad_tf.configurables  # pylint: disable=unused-import
-from ad_tf.evaluation import in_context
+from ad_tf.methods import in_context
 from ad_tf.model import loading
 from tests import tiny_runs
 

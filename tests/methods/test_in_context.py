@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import ad_tf.envs
-from ad_tf.evaluation import evaluate
-from ad_tf.evaluation import in_context
+from ad_tf.methods import in_context
 from ad_tf.model import loading
 
 
@@ -56,25 +55,6 @@ def test_context_longer_than_the_model_is_an_error(model):
     in_context.rollout(model, ad_tf.envs.load_batched('darkroom'),
                        ad_tf.envs.stack_tasks('darkroom', [{'goal': [0, 0]}]), np.arange(1), 1,
                        60, policy_seeds=np.arange(1))
-
-
-def test_summary_figures():
-  returns = np.array([[0.0, 10.0, 20.0], [0.0, 5.0, 10.0]])
-  summary = evaluate.curve_summary(returns, np.array([20.0, 10.0]))
-  assert summary['normalised_mean'] == [0.0, 0.5, 1.0]
-  assert summary['final_episode_normalised'] == 1.0 and summary['num_runs'] == 2
-  assert evaluate.episodes_to_fraction(summary['normalised_mean'], 0.8) == 3
-  assert evaluate.episodes_to_fraction([0.1, 0.2], 0.8) is None
-
-
-def test_data_efficiency_counts_every_episode_of_the_source_learner():
-  methods = {'AD': {'episodes_to_0.8_oracle': 12},
-             'source': {'episodes_to_0.8_oracle': 65, 'learner_episodes_per_index': 4}}
-  assert evaluate.data_efficiency(methods) == {
-      'ad_episodes': 12, 'source_learner_episodes': 260, 'ratio': 260 / 12}
-  methods['AD']['episodes_to_0.8_oracle'] = None
-  assert evaluate.data_efficiency(methods)['ratio'] is None
-  assert evaluate.data_efficiency({'AD': methods['AD']}) is None
 
 
 def test_greedy_rollout_does_not_depend_on_the_sampling_seed(model):
