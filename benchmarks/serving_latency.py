@@ -17,7 +17,6 @@ from absl import flags
 import gin
 import numpy as np
 import portpicker
-import tensorflow as tf
 
 import ad_tf
 from benchmarks import figures as figures_lib

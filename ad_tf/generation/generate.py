@@ -10,7 +10,6 @@ from typing import Callable, Optional
 from absl import logging
 import gin
 import numpy as np
-import tensorflow as tf
 
 import ad_tf.envs
 from ad_tf import experiment

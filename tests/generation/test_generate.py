@@ -13,7 +13,6 @@ import tensorflow_datasets as tfds
 
 import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
 from ad_tf import experiment
-from ad_tf.generation import generate
 from tests.tiny_runs import REPO
 from tests.tiny_runs import TINY_GIN as TINY
 

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import ad_tf.envs
 from ad_tf.evaluation import evaluate
 from ad_tf.methods import method
 from ad_tf.methods import reference_policies
