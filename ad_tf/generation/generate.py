@@ -127,6 +127,8 @@ def _run_tasks(todo, tasks, source, writers) -> None:
 
   Every task's source run is written to each (generation, writer) that lacks it.
   """
+  if not todo:
+    return
   # One call's histories wait to be written while the next call runs: memory stays flat.
   pending = queue.Queue(maxsize=len(writers) * source.tasks_per_call)
   failure = []
@@ -142,8 +144,6 @@ def _run_tasks(todo, tasks, source, writers) -> None:
   thread = threading.Thread(target=write_loop, daemon=True)
   thread.start()
   start, done = time.time(), 0
-  if not todo:
-    return
   seeds = [task_seed(writers[0][0]['seed'], task_index) for task_index in todo]
   observation_dtype = ad_tf.envs.get_spec(writers[0][0]['env_name']).observation.dtype
   try:
