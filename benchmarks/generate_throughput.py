@@ -83,8 +83,10 @@ def encoding_figures(tasks, histories) -> dict:
   kept = generate._kept_episodes(histories[0].num_episodes, generation)
   episodes = [episode for index, (task, history) in enumerate(zip(tasks, histories))
               for episode in rlds_episodes.episodes(
-                  history.select_episodes(kept), kept, task=task, task_index=index, seed=index,
-                  source='ppo', first_history_id=index * history.num_actors)]
+                  history.select_episodes(kept), kept,
+                  observation_dtype=ad_tf.envs.get_spec('darkroom').observation.dtype, task=task,
+                  task_index=index, seed=index, source='ppo',
+                  first_history_id=index * history.num_actors)]
   serializer = example_serializer.ExampleSerializer(features.get_serialized_info())
   start = time.perf_counter()
   expected = [serializer.serialize_example(features.encode_example(e)) for e in episodes]
