@@ -44,7 +44,7 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
     self.env_spec = env_spec
     self.num_actions = env_spec.num_actions
     self.episode_length = env_spec.episode_length
-    #: Everything `loading.build_from_hyperparameters` needs besides the env spec (the trained model's record).
+    #: What `loading.build_from_hyperparameters` needs besides the env spec (the model record).
     self.hyperparameters = {
         'max_length': max_length, 'embedding_dim': embedding_dim, 'num_layers': num_layers,
         'num_heads': num_heads, 'feedforward_dim': feedforward_dim, 'dropout': dropout,
