@@ -52,7 +52,7 @@ def test_every_shown_command_starts_and_takes_its_flags(helpfull, module):
   assert returncode in (0, 1) and 'Traceback' not in stderr, (
       f'python -m {module} does not start:\n{stderr[-2000:]}')
   defined = set(re.findall(r'--(?:\[no\])?(\w+):', stdout))
-  assert 'root_dir' in defined or 'target' in defined or 'env' in defined or defined
+  assert defined, f'python -m {module} --helpfull printed no flags'
   missing = shown_commands()[module] - defined
   assert not missing, f'the docs pass python -m {module} flags it does not define: {missing}'
 
