@@ -5,7 +5,7 @@ every training goal, with more seeds than `evaluate` and seeds of its own, and r
 the mean return / oracle at episodes 1, 5, 10, 20, 30, 40; the share of runs that never get a
 reward ("never": exploration); the median episode of the first reward; and the mean return /
 oracle in the 5 episodes after a run's first reward and from 10 episodes after it on
-(exploitation). docs/IN_CONTEXT_RL.md's session-4 table is made of these figures.
+(exploitation). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
 
 Exploitation is split further by what the context holds when an episode starts (the episodes
 before it that the sliding context still has: context_length / episode_length - 1 of them):
