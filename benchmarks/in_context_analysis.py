@@ -49,9 +49,9 @@ def analyse_split(model, env, split: str, num_seeds: int, context_length: int) -
   runs = [task for _ in range(num_seeds) for task in family.split_tasks(split)]
   oracles = np.array([family.oracle_return(task) for task in runs])
   env_seeds = np.array([777 + 31 * index for index in range(len(runs))])
-  returns = in_context.rollout(model, env, ad_tf.envs.stack_tasks(_ENV, runs), env_seeds,
-                               FLAGS.num_episodes, context_length, policy_seeds=env_seeds + 5,
-                               slide=FLAGS.slide)
+  returns = in_context.episode_returns(in_context.rollout(
+      model, env, ad_tf.envs.stack_tasks(_ENV, runs), env_seeds, FLAGS.num_episodes,
+      context_length, policy_seeds=env_seeds + 5, slide=FLAGS.slide), env.episode_length)
   normalised = returns / oracles[:, None]
   rewarded = returns > 0
   held = context_length // env.episode_length - 1  # Past episodes in context at an episode start.
