@@ -1,0 +1,22 @@
+"""benchmarks.in_context_analysis on a tiny trained model: its figures are per episode and in
+range (it once read per-step rewards as episode returns)."""
+
+import json
+import subprocess
+import sys
+
+from tests.tiny_runs import REPO
+
+
+def test_figures_are_per_episode_and_in_range(tiny_export_root):
+  result = subprocess.run(
+      [sys.executable, '-m', 'benchmarks.in_context_analysis', f'--root_dir={tiny_export_root}',
+       '--test_seeds=1', '--train_seeds=1', '--num_episodes=3'], cwd=REPO, capture_output=True,
+      text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  figures = json.loads(result.stdout.strip().splitlines()[-1])
+  assert figures['test_runs'] == 21
+  for split in ('test', 'train'):
+    assert 0.0 <= figures[f'{split}_episode_1'] <= 1.0
+    median = figures[f'{split}_first_reward_median_episode']
+    assert median is None or 1 <= median <= 3
