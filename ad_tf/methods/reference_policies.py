@@ -2,6 +2,7 @@
 Bernoulli bandits. Both play the evaluation's runs on the batched environment in one compiled
 loop, so they see exactly the draws AD sees."""
 
+import abc
 from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
@@ -46,9 +47,10 @@ def _play(env: batched_environment.BatchedEnvironment, tasks: Dict[str, np.ndarr
 class _ReferencePolicy(method.Method):
   """A policy defined by its initial memory, `act` and `learn` (see `_play`)."""
 
+  @abc.abstractmethod
   def setup(self, env: batched_environment.BatchedEnvironment, runs: method.EvaluationRuns
             ) -> Tuple[tf.Tensor, Callable, Callable]:
-    raise NotImplementedError
+    """The policy's initial memory [rows, ...], `act` and `learn` for these runs."""
 
   def run(self, runs: method.EvaluationRuns) -> Optional[method.MethodResult]:
     env = ad_tf.envs.load_batched(runs.env_name)
