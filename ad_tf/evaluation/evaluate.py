@@ -161,6 +161,7 @@ def _evaluate_split(runs: method_lib.EvaluationRuns, methods: Sequence[method_li
                                                           runs.test_tasks).tolist(),
              'methods': {}}
   outcomes = {}
+  episode_length = ad_tf.envs.get_spec(runs.env_name).episode_length
   for method in methods:
     result = method.run(runs)
     if result is None:
@@ -170,8 +171,8 @@ def _evaluate_split(runs: method_lib.EvaluationRuns, methods: Sequence[method_li
                'on_evaluation_runs': result.on_evaluation_runs}
     summary['episodes_to_0.8_oracle'] = episodes_to_fraction(summary['normalised_mean'], 0.8)
     if step_curves and result.on_evaluation_runs and result.step_rewards is not None:
-      steps = runs.num_episodes * ad_tf.envs.get_spec(runs.env_name).episode_length
-      per_step_oracle = result.oracles / ad_tf.envs.get_spec(runs.env_name).episode_length
+      steps = runs.num_episodes * episode_length
+      per_step_oracle = result.oracles / episode_length
       regret = per_step_oracle[:, None] - result.step_rewards[:, :steps]
       summary['cumulative_regret'] = np.cumsum(regret.mean(0)).tolist()
     section['methods'][method.name] = summary

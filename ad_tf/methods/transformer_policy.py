@@ -1,5 +1,6 @@
 """AD and ED: a trained transformer improving in context, rebuilt from its own record."""
 
+import functools
 from typing import Any, Dict, Optional
 
 from absl import logging
@@ -19,8 +20,14 @@ class TrainedTransformer(method.Method):
     self._root_dir = root_dir
     self._dataset_config = dataset_config
 
+  @functools.cached_property
+  def _restored(self):
+    """(model, record, checkpoint), restored once for every split this method plays (a new model
+    would also re-trace the rollout), or None if never trained."""
+    return loading.restore(self._root_dir, self._dataset_config)
+
   def run(self, runs: method.EvaluationRuns) -> Optional[method.MethodResult]:
-    restored = loading.restore(self._root_dir, self._dataset_config)
+    restored = self._restored
     if restored is None:
       logging.warning('%s: no trained model for %s; skipped.', self.name, self._dataset_config)
       return None
