@@ -23,6 +23,9 @@ class EnvironmentFamily(specs.DeclaresSpec, abc.ABC):
 
   #: What one RLDS episode of this family is, where the name does not say (dataset docs).
   episode_description: str = ''
+  #: Per-episode events read off the episode return: name -> the return that means it happened
+  #: (Key-to-Door: 'key found' at 1, 'door opened' at 2). Evaluation reports the rate of each.
+  milestones: Dict[str, float] = {}
 
   @abc.abstractmethod
   def validate_task(self, task: Task) -> Task:

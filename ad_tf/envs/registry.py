@@ -67,12 +67,26 @@ def sample_tasks(name: str, split: str, num: int, seed: int) -> List[family.Task
 _HELD_OUT_SALT = 3_892
 
 
-def held_out_tasks(name: str, num: int, seed: int, split: str = 'test') -> List[family.Task]:
+def held_out_tasks(name: str, num: int, seed: int, split: str = 'test',
+                   max_tasks: Optional[int] = None) -> List[family.Task]:
   """Evaluation tasks of `name` from `split`: the whole test split if the task space is finite,
-  else `num` fresh draws (from a stream that `sample_tasks` never uses, so none is trained on)."""
+  else `num` fresh draws (from a stream that `sample_tasks` never uses, so none is trained on).
+
+  `max_tasks` keeps a sample of at most that many of them (Key-to-Door's test split has 1,641
+  tasks): drawn without replacement from `seed` alone and kept in the split's order, so every
+  method and every re-run gets the same tasks.
+  """
   family.check_split(name, split)
-  return get_family(name).held_out_tasks(split, int(num),
-                                         np.random.default_rng([seed, _HELD_OUT_SALT]))
+  tasks = get_family(name).held_out_tasks(split, int(num),
+                                          np.random.default_rng([seed, _HELD_OUT_SALT]))
+  if max_tasks is None or max_tasks >= len(tasks):
+    return tasks
+  if max_tasks < 1:
+    raise ValueError(f'{name}: cannot keep {max_tasks} held-out tasks; max_tasks must be >= 1 '
+                     '(or None for all of them).')
+  chosen = np.random.default_rng([seed, _HELD_OUT_SALT, 1]).choice(len(tasks), max_tasks,
+                                                                   replace=False)
+  return [tasks[i] for i in np.sort(chosen)]
 
 
 def oracle_return(name: str, task: Mapping[str, np.ndarray]) -> float:

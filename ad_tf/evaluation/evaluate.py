@@ -71,10 +71,20 @@ def normalised_score(method_return: float, random_return: float, source_return: 
   return (method_return - random_return) / (source_return - random_return)
 
 
+def milestone_rates(env_name: str, returns: np.ndarray) -> Dict[str, List[float]]:
+  """returns [plays, episodes] -> per episode, the fraction of plays in which each of the
+  family's milestones happened (e.g. Key-to-Door's 'key found', 'door opened')."""
+  milestones = ad_tf.envs.get_family(env_name).milestones
+  return {name: (returns >= threshold - 1e-6).mean(0).tolist()
+          for name, threshold in milestones.items()}
+
+
 def evaluation_runs(env_name: str, split: str, num_episodes: int, seeds_per_task: int,
-                    min_runs: int, seed: int) -> method_lib.EvaluationRuns:
-  """Every held-out task of `split` x enough seeds for `min_runs` runs, with their seeds."""
-  test_tasks = ad_tf.envs.held_out_tasks(env_name, min_runs, seed, split)
+                    min_runs: int, seed: int,
+                    max_test_tasks: Optional[int] = None) -> method_lib.EvaluationRuns:
+  """Every held-out task of `split` (or a sample of `max_test_tasks` of them) x enough seeds
+  for `min_runs` runs, with their seeds."""
+  test_tasks = ad_tf.envs.held_out_tasks(env_name, min_runs, seed, split, max_test_tasks)
   per_task = max(seeds_per_task, -(-min_runs // len(test_tasks)))
   runs = [(task, s) for s in range(per_task) for task in test_tasks]
   env_seeds = np.array([seed * 100_003 + s * 1_009 + i for i, (_, s) in enumerate(runs)])
@@ -118,6 +128,7 @@ def evaluate(
     num_episodes: int = 40,
     seeds_per_task: int = 5,
     min_runs: int = 100,
+    max_test_tasks: Optional[int] = None,
     seed: int = 0,
     ad_dataset_config: Optional[str] = None,
     ed_dataset_config: Optional[str] = None,
@@ -128,11 +139,13 @@ def evaluate(
   """Evaluates every method on the held-out runs of every split; returns (and writes) results.
 
   The models come from their own records (root_dir/train/<config>/model_record.json), so no
-  training binding is needed here.
+  training binding is needed here. `max_test_tasks` evaluates every method (the source too) on
+  the same deterministic sample of that many held-out tasks instead of all of them.
   """
   settings = {
       'splits': list(splits), 'methods': list(methods), 'num_episodes': num_episodes,
-      'seeds_per_task': seeds_per_task, 'min_runs': min_runs, 'seed': seed,
+      'seeds_per_task': seeds_per_task, 'min_runs': min_runs, 'max_test_tasks': max_test_tasks,
+      'seed': seed,
       'ad_dataset_config': ad_dataset_config or env_name,
       'ed_dataset_config': ed_dataset_config or f'{env_name}_expert',
       'source': getattr(source_factory, '__name__', None),
@@ -147,7 +160,8 @@ def evaluate(
     return stored
   results = {'env': env_name, 'settings': settings, 'splits': {}}
   for split in splits:
-    runs = evaluation_runs(env_name, split, num_episodes, seeds_per_task, min_runs, seed)
+    runs = evaluation_runs(env_name, split, num_episodes, seeds_per_task, min_runs, seed,
+                           max_test_tasks)
     results['splits'][split] = _evaluate_split(runs, built, step_curves)
   write_results(root_dir, results)
   return results
@@ -170,6 +184,9 @@ def _evaluate_split(runs: method_lib.EvaluationRuns, methods: Sequence[method_li
     summary = {**result.info, **curve_summary(result.episode_returns, result.oracles),
                'on_evaluation_runs': result.on_evaluation_runs}
     summary['episodes_to_0.8_oracle'] = episodes_to_fraction(summary['normalised_mean'], 0.8)
+    rates = milestone_rates(runs.env_name, result.single_play_returns())
+    if rates:
+      summary['milestone_rates'] = rates
     if step_curves and result.on_evaluation_runs and result.step_rewards is not None:
       steps = runs.num_episodes * episode_length
       per_step_oracle = result.oracles / episode_length
@@ -243,6 +260,9 @@ def write_results(root_dir: str, results: Dict[str, object]) -> None:
     _plot(results, os.path.join(directory, 'returns.png'), _plot_returns, 'mean ± s.e.')
   if results['settings']['step_curves']:
     _plot(results, os.path.join(directory, 'regret.png'), _plot_regret, 'mean over runs')
+  if results['settings']['num_episodes'] > 1 and ad_tf.envs.get_family(results['env']).milestones:
+    _plot(results, os.path.join(directory, 'milestones.png'), _plot_milestones,
+          'rate per episode')
 
 
 def _plot(results, path: str, draw: Callable, statistic: str) -> None:
@@ -277,6 +297,18 @@ def _plot_returns(axis, section) -> None:
   axis.set_ylim(-0.05, 1.1)
 
 
+def _plot_milestones(axis, section) -> None:
+  styles = ['-', '--', ':', '-.']
+  for index, (name, summary) in enumerate(section['methods'].items()):
+    color = f'C{index}'
+    for style, (milestone, rates) in zip(styles, summary.get('milestone_rates', {}).items()):
+      axis.plot(np.arange(1, len(rates) + 1), rates, color=color, linestyle=style,
+                label=f'{name}: {milestone}')
+  axis.set_xlabel('episode (source: per actor)')
+  axis.set_ylabel('fraction of runs')
+  axis.set_ylim(-0.05, 1.05)
+
+
 def _plot_regret(axis, section) -> None:
   for name, summary in section['methods'].items():
     if 'cumulative_regret' in summary:
@@ -305,6 +337,10 @@ def results_table(results: Dict[str, object]) -> str:
               f'{summary["final_episode_normalised"]:>15.3f} {str(reached or "never"):>24}')
       if name in scores:
         line += f' {scores[name]:>6.3f}'
+      rates = summary.get('milestone_rates', {})
+      if rates:
+        line += '  final episode: ' + ', '.join(f'{milestone} {values[-1]:.2f}'
+                                               for milestone, values in rates.items())
       lines.append(line)
     efficiency = section.get('data_efficiency')
     if efficiency and efficiency['ratio'] is not None:

@@ -65,6 +65,9 @@ class MethodResult:
     oracles: [rows] the oracle return of each row's task.
     on_evaluation_runs: whether row i is evaluation run i (same task, same draws).
     step_rewards: [rows, episodes * episode_length] every step's reward, if the method has them.
+    run_returns: [plays, episodes] the returns of every single play, when a row is a mean over
+      several (the source's actors); None when rows are single plays. Event rates (e.g. how often
+      Key-to-Door's key is found) are counted over these.
     info: JSON-ready facts for results.json (checkpoint, algorithm, context length, ...).
   """
 
@@ -72,7 +75,11 @@ class MethodResult:
   oracles: np.ndarray
   on_evaluation_runs: bool
   step_rewards: Optional[np.ndarray] = None
+  run_returns: Optional[np.ndarray] = None
   info: Dict[str, Any] = dataclasses.field(default_factory=dict)
+
+  def single_play_returns(self) -> np.ndarray:
+    return self.episode_returns if self.run_returns is None else self.run_returns
 
 
 class Method(abc.ABC):

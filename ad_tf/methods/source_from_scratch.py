@@ -42,5 +42,6 @@ class SourceFromScratch(method.Method):
         episode_returns=returns, oracles=method.oracle_returns(runs.env_name, tasks),
         on_evaluation_runs=self._on_evaluation_runs,
         step_rewards=step_rewards,
+        run_returns=np.concatenate([h.returns() for h in histories]),
         info={'algorithm': source.name, 'num_actors': source.num_actors,
               'learner_episodes_per_index': source.num_actors})

@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+
+import ad_tf.envs
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -62,3 +65,33 @@ def test_pipeline_with_the_dqn_source_on_reverb(tmp_path):
   with open(os.path.join(tmp_path, 'eval', 'results.json')) as f:
     assert set(json.load(f)['splits']['test']['methods']) == {'AD', 'ED'}
   assert os.listdir(os.path.join(tmp_path, 'export')) == ['3']
+
+
+@pytest.mark.parametrize('env_name, milestones', [
+    ('key_to_door', ['key found', 'door opened']), ('darkroom_hard', ['goal found'])])
+def test_tiny_config_runs_every_stage_on_a_sample_of_held_out_tasks(tmp_path, env_name,
+                                                                   milestones):
+  """gin/<env>_tiny.gin (which includes <env>_small.gin) through every stage; every method,
+  the source too, plays the same 6-task sample of the held-out split."""
+  result = subprocess.run(
+      [sys.executable, '-m', 'ad_tf.bin.pipeline', f'--root_dir={tmp_path}',
+       f'--gin_file=gin/{env_name}_tiny.gin'], cwd=REPO, capture_output=True, text=True,
+      timeout=900)
+  assert result.returncode == 0, result.stderr[-3000:]
+  with open(os.path.join(tmp_path, 'eval', 'results.json')) as f:
+    results = json.load(f)
+  section = results['splits']['test']
+  assert results['env'] == env_name and section['num_test_tasks'] == 6
+  expected_tasks = [{k: v.tolist() for k, v in task.items()}
+                    for task in ad_tf.envs.held_out_tasks(env_name, 1, 0, max_tasks=6)]
+  assert section['tasks'] == expected_tasks
+  assert set(section['methods']) == {'AD', 'ED', 'source'}
+  for name, summary in section['methods'].items():
+    assert list(summary['milestone_rates']) == milestones
+    for rates in summary['milestone_rates'].values():
+      assert len(rates) == len(summary['mean']) and all(0 <= r <= 1 for r in rates)
+  # The source learned exactly the 6 sampled tasks, each with its 2 actors.
+  assert section['methods']['source']['num_runs'] == 6
+  assert os.path.getsize(os.path.join(tmp_path, 'eval', 'milestones.png')) > 10_000
+  assert os.listdir(os.path.join(tmp_path, 'export')) == ['6']
+  assert milestones[-1] in result.stdout

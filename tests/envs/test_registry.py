@@ -80,3 +80,18 @@ def test_held_out_tasks_are_the_test_split_or_fresh_seeded_draws():
         'bandit', 400, seed=3, split=split)])
     favoured = 1 if split == 'train' else 0  # Training tasks favour odd arms, test tasks even.
     assert np.mean(best % 2 == favoured) > 0.9
+
+
+def test_a_held_out_task_sample_is_deterministic_and_inside_the_test_split():
+  split = as_keys(ad_tf.envs.get_family('key_to_door').split_tasks('test'))
+  sample = ad_tf.envs.held_out_tasks('key_to_door', 1, seed=0, max_tasks=50)
+  assert len(sample) == 50 and len(as_keys(sample)) == 50 and as_keys(sample) <= split
+  again = ad_tf.envs.held_out_tasks('key_to_door', 1, seed=0, max_tasks=50)
+  assert [t['key'].tolist() + t['door'].tolist() for t in sample] == [
+      t['key'].tolist() + t['door'].tolist() for t in again]
+  assert as_keys(ad_tf.envs.held_out_tasks('key_to_door', 1, seed=1, max_tasks=50)) != as_keys(
+      sample)
+  # No larger than the split: all of it.
+  assert len(ad_tf.envs.held_out_tasks('darkroom', 1, seed=0, max_tasks=1000)) == 21
+  with pytest.raises(ValueError, match='max_tasks must be >= 1'):
+    ad_tf.envs.held_out_tasks('darkroom', 1, seed=0, max_tasks=0)

@@ -36,6 +36,17 @@ def test_data_efficiency_counts_every_episode_of_the_source_learner():
   assert evaluate.data_efficiency({'AD': methods['AD']}) is None
 
 
+def test_milestone_rates_count_single_plays_by_their_return():
+  # Key-to-Door: 1 = key found, 2 = door opened too; rates per episode over plays.
+  returns = np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 2.0], [0.0, 0.0, 1.0], [0.0, 1.0, 2.0]])
+  assert evaluate.milestone_rates('key_to_door', returns) == {
+      'key found': [0.25, 0.75, 1.0], 'door opened': [0.0, 0.25, 0.75]}
+  # Dark Room pays every step on the goal: any return >= 1 is a found goal.
+  assert evaluate.milestone_rates('darkroom', np.array([[0.0, 7.0], [1.0, 0.0]])) == {
+      'goal found': [0.5, 0.5]}
+  assert evaluate.milestone_rates('bandit', np.array([[30.0]])) == {}
+
+
 def run(binary, root, *bindings):
   result = tiny_runs.run_binary(binary, root, *bindings, gin_file=PAPER_GIN)
   assert result.returncode == 0, result.stderr[-3000:]
