@@ -16,7 +16,7 @@ $(VENV)/bin/python:
 
 # Reinstall only when the package definition or the lock changes.
 $(STAMP): setup.py requirements.lock | $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[test]'
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[test,beam]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -32,5 +32,10 @@ setuptools.setup(
               + ['ad_tf_datasets', 'ad_tf_datasets.ad_histories']),
     package_dir={'ad_tf_datasets': 'datasets'},
     install_requires=INSTALL_REQUIRES,
-    extras_require={'test': ['pytest==9.2.0', 'pytest-xdist==3.8.0', 'portpicker==1.6.0']},
+    # Beam is an extra: only `generate --runner=beam` imports it, and a user who generates on one
+    # machine (or by --task_shard processes) does without its ~30 packages. requirements.lock
+    # pins the versions that resolve with it (grpcio 1.65.5, pyarrow 18.1.0, cryptography 47.0.0,
+    # python-dateutil 2.9), so the same lock serves installs with and without it.
+    extras_require={'beam': ['apache-beam==2.69.0'],
+                    'test': ['pytest==9.2.0', 'pytest-xdist==3.8.0', 'portpicker==1.6.0']},
 )

@@ -5,11 +5,13 @@ import os
 import queue
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, List, Optional
+import uuid
 
 from absl import logging
 import gin
 import numpy as np
+import tensorflow as tf
 
 import ad_tf.envs
 from ad_tf import experiment
@@ -47,7 +49,10 @@ def generate(
     expert_episodes: int = 10,
     with_expert: bool = False,
     # Source agent
-    source_factory: Callable = ppo.PpoSource) -> Optional[str]:
+    source_factory: Callable = ppo.PpoSource,
+    # Execution
+    runner: str = 'local',
+    beam_pipeline_options: str = '') -> Optional[str]:
   """Writes the learning histories of `num_tasks` training tasks into root_dir/tfds.
 
   Re-running with the same arguments resumes: finished tasks are skipped, and the result is
@@ -68,57 +73,102 @@ def generate(
     with_expert: also write `<env>_expert` from the same source runs (one pass for both
       datasets; the expert dataset is identical to a separate `expert=True` run's).
     source_factory: builds the source algorithm for `env_name`.
+    runner: 'local' (this process, or its --task_shard part) or 'beam': an Apache Beam pipeline
+      with one element per `tasks_per_call` tasks (`beam_generation`); the dataset is the same
+      bytes either way.
+    beam_pipeline_options: the Beam runner's options, as on a command line (e.g.
+      '--direct_num_workers=2 --direct_running_mode=multi_processing').
 
   Returns:
     The dataset's version directory if the dataset is complete, else None (other shards pending).
   """
   _check_arguments(root_dir, task_shard, num_task_shards, env_name, num_tasks,
-                   subsample_every, expert_episodes)
-  source = source_factory(env_name=env_name)
-  generation = {
-      'dataset_config': env_name + (ad_histories.EXPERT_SUFFIX if expert else ''),
-      'env_name': env_name, 'num_tasks': num_tasks,
-      'seed': seed, 'subsample_every': subsample_every, 'expert': expert,
-      'expert_episodes': expert_episodes if expert else None, 'source': source.name,
-      'source_hyperparameters': source.hyperparameters,
-  }
-  generations = [generation]
-  if with_expert and not expert:  # Exactly what a separate `expert=True` run would write.
-    generations.append({**generation, 'dataset_config': env_name + ad_histories.EXPERT_SUFFIX,
-                        'subsample_every': 1, 'expert': True, 'expert_episodes': expert_episodes})
-  for each in generations:
-    _claim_or_check(experiment.dataset_dir(root_dir, each['dataset_config']), each)
-
-  tasks = ad_tf.envs.sample_tasks(env_name, 'train', num_tasks, seed)
-  writers = []
-  for each in generations:
-    config_name = each['dataset_config']
-    version_dir = experiment.dataset_dir(root_dir, config_name)
-    if os.path.exists(os.path.join(version_dir, 'dataset_info.json')):
-      logging.info('ad_histories/%s is already complete in %s.', config_name, version_dir)
-      continue
-    builder = ad_histories.AdHistories(config=config_name,
-                                       data_dir=experiment.tfds_dir(root_dir))
-    info = rlds_base.build_info(
-        ad_histories.dataset_config(config_name, _description(each, source)), builder,
-        ds_metadata={'generation': each})
-    writers.append((each, sharded_writer.ShardedWriter(info, version_dir, num_shards=num_tasks)))
-  todo = [i for i in range(num_tasks) if i % num_task_shards == task_shard
-          and not all(writer.is_done(i) for _, writer in writers)]
-  for each, writer in writers:
-    logging.info('ad_histories/%s: %d of %d tasks to generate in this shard (%d already done).',
-                 each['dataset_config'], len(todo), num_tasks, writer.num_done())
-  _run_tasks(todo, tasks, source, writers)
-  complete = True
-  for each, writer in writers:
-    if writer.finalize():
-      logging.info('ad_histories/%s complete.', each['dataset_config'])
-    else:
-      complete = False
-  if complete:
-    return experiment.dataset_dir(root_dir, generation['dataset_config'])
+                   subsample_every, expert_episodes, runner)
+  if runner == 'beam':
+    from ad_tf.generation import beam_generation  # pylint: disable=import-outside-toplevel
+    return beam_generation.run(
+        dict(root_dir=root_dir, env_name=env_name, num_tasks=num_tasks, seed=seed,
+             subsample_every=subsample_every, expert=expert, expert_episodes=expert_episodes,
+             with_expert=with_expert, source_factory=source_factory),
+        beam_pipeline_options)
+  plan = GenerationPlan(root_dir, env_name, num_tasks, seed, subsample_every, expert,
+                        expert_episodes, with_expert, source_factory)
+  todo = plan.todo(task_shard, num_task_shards)
+  plan.log_todo(todo)
+  plan.run_tasks(todo)
+  if plan.finalize():
+    return plan.version_dir
   logging.info('This shard is done; the other shards are still pending.')
   return None
+
+
+class GenerationPlan:
+  """What one generation writes: its datasets (the histories, and the expert set with
+  `with_expert`), the sampled tasks, the source, and one sharded writer per unfinished dataset.
+
+  Building a plan claims the datasets' `generation.json` (or checks an existing one). Any number
+  of processes may hold a plan for the same datasets at once (task shards, Beam workers): they
+  write disjoint or identical shards, each atomically.
+  """
+
+  def __init__(self, root_dir: str, env_name: str, num_tasks: int, seed: int,
+               subsample_every: int, expert: bool, expert_episodes: int, with_expert: bool,
+               source_factory: Callable):
+    self.source = source_factory(env_name=env_name)
+    self.num_tasks = num_tasks
+    generation = {
+        'dataset_config': env_name + (ad_histories.EXPERT_SUFFIX if expert else ''),
+        'env_name': env_name, 'num_tasks': num_tasks,
+        'seed': seed, 'subsample_every': subsample_every, 'expert': expert,
+        'expert_episodes': expert_episodes if expert else None, 'source': self.source.name,
+        'source_hyperparameters': self.source.hyperparameters,
+    }
+    self.generations = [generation]
+    if with_expert and not expert:  # Exactly what a separate `expert=True` run would write.
+      self.generations.append({
+          **generation, 'dataset_config': env_name + ad_histories.EXPERT_SUFFIX,
+          'subsample_every': 1, 'expert': True, 'expert_episodes': expert_episodes})
+    for each in self.generations:
+      _claim_or_check(experiment.dataset_dir(root_dir, each['dataset_config']), each)
+    self.version_dir = experiment.dataset_dir(root_dir, generation['dataset_config'])
+    self.tasks = ad_tf.envs.sample_tasks(env_name, 'train', num_tasks, seed)
+    self.writers = []
+    for each in self.generations:
+      config_name = each['dataset_config']
+      version_dir = experiment.dataset_dir(root_dir, config_name)
+      if tf.io.gfile.exists(os.path.join(version_dir, 'dataset_info.json')):
+        logging.info('ad_histories/%s is already complete in %s.', config_name, version_dir)
+        continue
+      builder = ad_histories.AdHistories(config=config_name,
+                                         data_dir=experiment.tfds_dir(root_dir))
+      info = rlds_base.build_info(
+          ad_histories.dataset_config(config_name, _description(each, self.source)), builder,
+          ds_metadata={'generation': each})
+      self.writers.append((each, sharded_writer.ShardedWriter(info, version_dir,
+                                                              num_shards=num_tasks)))
+
+  def todo(self, task_shard: int = 0, num_task_shards: int = 1) -> List[int]:
+    """The tasks of shard `task_shard` (task i is in shard i mod n) that some dataset lacks."""
+    return [i for i in range(self.num_tasks) if i % num_task_shards == task_shard
+            and not all(writer.is_done(i) for _, writer in self.writers)]
+
+  def log_todo(self, todo: List[int]) -> None:
+    for each, writer in self.writers:
+      logging.info('ad_histories/%s: %d of %d tasks to generate here (%d already done).',
+                   each['dataset_config'], len(todo), self.num_tasks, writer.num_done())
+
+  def run_tasks(self, todo: List[int]) -> None:
+    _run_tasks(todo, self.tasks, self.source, self.writers)
+
+  def finalize(self) -> bool:
+    """Writes the metadata of every dataset whose shards are all done; whether all are done."""
+    complete = True
+    for each, writer in self.writers:
+      if writer.finalize():
+        logging.info('ad_histories/%s complete.', each['dataset_config'])
+      else:
+        complete = False
+    return complete
 
 
 def _run_tasks(todo, tasks, source, writers) -> None:
@@ -194,8 +244,16 @@ def _description(generation, source) -> str:
       'Made by ad_tf.bin.generate; one RLDS episode per environment episode.')
 
 
+RUNNERS = ('local', 'beam')
+
+
 def _check_arguments(root_dir, task_shard, num_task_shards, env_name, num_tasks,
-                     subsample_every, expert_episodes) -> None:
+                     subsample_every, expert_episodes, runner='local') -> None:
+  if runner not in RUNNERS:
+    raise GenerationError(f'Unknown runner {runner!r} (--runner); known runners are {RUNNERS}.')
+  if runner == 'beam' and num_task_shards != 1:
+    raise GenerationError('--runner=beam spreads the tasks over Beam workers itself; drop '
+                          '--task_shard/--num_task_shards.')
   if env_name not in ad_tf.envs.ENV_NAMES:
     raise GenerationError(f'Unknown env_name {env_name!r} (generate.env_name); known '
                           f'environments are {ad_tf.envs.ENV_NAMES}.')
@@ -207,32 +265,35 @@ def _check_arguments(root_dir, task_shard, num_task_shards, env_name, num_tasks,
     if value < 1:
       raise GenerationError(f'generate.{name} = {value} must be >= 1.')
   try:
-    os.makedirs(root_dir, exist_ok=True)
-    probe = os.path.join(root_dir, '.write_probe')
-    with open(probe, 'w') as f:
+    tf.io.gfile.makedirs(root_dir)
+    probe = os.path.join(root_dir, f'.write_probe.{uuid.uuid4().hex}')
+    with tf.io.gfile.GFile(probe, 'w') as f:
       f.write('ok')
-    os.remove(probe)
-  except OSError as error:
-    raise GenerationError(f'--root_dir={root_dir} is not writable ({error.strerror}); pass a '
+    tf.io.gfile.remove(probe)
+  except (OSError, tf.errors.OpError) as error:
+    reason = getattr(error, 'strerror', None) or getattr(error, 'message', str(error))
+    raise GenerationError(f'--root_dir={root_dir} is not writable ({reason}); pass a '
                           'directory you can write to.') from None
 
 
 def _claim_or_check(version_dir: str, generation: dict) -> None:
-  """Records how this dataset is made, or checks an existing one was made the same way."""
+  """Records how this dataset is made, or checks an existing one was made the same way.
+
+  Safe when several processes claim at once: each writes its own temporary file, the first to
+  link it into place wins (an atomic create-if-absent), and every process then compares its
+  configuration with the winner's.
+  """
   path = os.path.join(version_dir, 'generation.json')
   canonical = json.loads(json.dumps(generation))
-  if os.path.exists(path):
-    with open(path) as f:
-      existing = json.load(f)
-    if existing != canonical:
-      differences = sorted(k for k in set(existing) | set(canonical)
-                           if existing.get(k) != canonical.get(k))
-      raise GenerationError(
-          f'{version_dir} holds a dataset made with a different configuration (differs in: '
-          f'{", ".join(differences)}). Use another --root_dir, or delete that directory to '
-          'regenerate it.')
-    return
-  os.makedirs(version_dir, exist_ok=True)
-  with open(path + '.tmp', 'w') as f:
-    json.dump(canonical, f, indent=1, sort_keys=True)
-  os.replace(path + '.tmp', path)
+  if not tf.io.gfile.exists(path):
+    tf.io.gfile.makedirs(version_dir)
+    sharded_writer.create_if_absent(path, json.dumps(canonical, indent=1, sort_keys=True))
+  with tf.io.gfile.GFile(path) as f:
+    existing = json.load(f)
+  if existing != canonical:
+    differences = sorted(k for k in set(existing) | set(canonical)
+                         if existing.get(k) != canonical.get(k))
+    raise GenerationError(
+        f'{version_dir} holds a dataset made with a different configuration (differs in: '
+        f'{", ".join(differences)}). Use another --root_dir, or delete that directory to '
+        'regenerate it.')

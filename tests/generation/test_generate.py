@@ -92,7 +92,9 @@ def test_same_seed_same_bytes_and_resume_after_kill_9(reference, tmp_path):
   assert result.returncode == 0, result.stderr
   assert f'({written} already done)' in result.stderr
   assert shard_bytes(root) == shard_bytes(reference[0])
-  assert not glob.glob(os.path.join(experiment.dataset_dir(root, 'darkroom'), '*.tmp'))
+  version_dir = experiment.dataset_dir(root, 'darkroom')
+  assert not glob.glob(os.path.join(version_dir, '*.tmp*'))
+  assert not glob.glob(os.path.join(version_dir, '*', '*.tmp*'))
 
 
 def test_task_shards_in_separate_processes_read_back_as_one(reference, tmp_path):
@@ -104,6 +106,22 @@ def test_task_shards_in_separate_processes_read_back_as_one(reference, tmp_path)
   second = run_generate(root, extra_flags=['--task_shard=1', '--num_task_shards=2'])
   assert second.returncode == 0 and 'complete' in second.stderr
   assert shard_bytes(root) == shard_bytes(reference[0])
+  assert len(load_episodes(root)) == 4 * 4 * 30
+
+
+def test_task_shards_running_at_once_write_one_dataset(reference, tmp_path):
+  """Two --task_shard processes started together: both claim the dataset, write their shards
+  and finalize without tripping over each other's temporary files."""
+  root = str(tmp_path)
+  bindings = ['generate.with_expert=True', 'generate.expert_episodes=4']
+  processes = [run_generate(root, *bindings, wait=False,
+                            extra_flags=[f'--task_shard={i}', '--num_task_shards=2'])
+               for i in range(2)]
+  outputs = [p.communicate(timeout=600)[0].decode() for p in processes]
+  assert [p.returncode for p in processes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+  for config in ('darkroom', 'darkroom_expert'):
+    assert shard_bytes(root, config) == shard_bytes(reference[0], config)
+    assert not glob.glob(os.path.join(experiment.dataset_dir(root, config), '*.tmp*'))
   assert len(load_episodes(root)) == 4 * 4 * 30
 
 
