@@ -76,8 +76,14 @@ def test_mirrored_on_two_devices_matches_one_device(tiny_dataset_root, tmp_path)
                              losses(experiment.train_dir(one, 'darkroom')), rtol=1e-4)
 
 
-def test_multi_worker_two_processes_end_with_identical_weights(tiny_dataset_root, tmp_path):
-  root = experiment_root(tiny_dataset_root, tmp_path)
+def test_multi_worker_two_processes_compute_what_one_device_does(tiny_dataset_root, tmp_path):
+  """MultiWorkerMirroredStrategy over 2 local processes (TF_CONFIG on loopback), each with half
+  of the same global batch: the same losses and final weights as one device, to float
+  tolerance, and the two workers hold the same weights."""
+  one = experiment_root(tiny_dataset_root, tmp_path / 'one')
+  single = run('train', one, *DETERMINISTIC)
+  assert single.returncode == 0, single.stderr[-3000:]
+  root = experiment_root(tiny_dataset_root, tmp_path / 'workers')
   ports = [portpicker.pick_unused_port() for _ in range(2)]
   cluster = {'worker': [f'localhost:{p}' for p in ports]}
   workers = [run('train', root, *DETERMINISTIC, flags=['--strategy=multi_worker'], wait=False,
@@ -94,6 +100,12 @@ def test_multi_worker_two_processes_end_with_identical_weights(tiny_dataset_root
   for name in chief:
     np.testing.assert_array_equal(chief[name], other[name])
   assert len(losses(directory)) == 6
+  one_device = experiment.train_dir(one, 'darkroom')
+  np.testing.assert_allclose(losses(directory), losses(one_device), rtol=1e-4)
+  alone = final_weights(os.path.join(one_device, 'checkpoints'))
+  assert alone.keys() == chief.keys()
+  for name in chief:
+    np.testing.assert_allclose(chief[name], alone[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_dataset_root, tmp_path):
