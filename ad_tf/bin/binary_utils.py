@@ -5,7 +5,9 @@ Each binary defines only its execution-specific flags and calls `run_configured(
 `function(root_dir)` is one `@gin.configurable` library call.
 """
 
+import re
 import sys
+import tokenize
 from typing import Callable, Sequence
 
 from absl import flags
@@ -26,10 +28,27 @@ def parse_gin(gin_files: Sequence[str], gin_bindings: Sequence[str]) -> None:
   """Parses gin files and bindings, or exits with one line saying which binding is wrong."""
   try:
     gin.parse_config_files_and_bindings(gin_files, gin_bindings)
-  except (ValueError, IOError, KeyError) as error:
-    first_line = str(error).strip().splitlines()[0]
-    sys.exit(f'error: bad gin configuration: {first_line}\n'
-             f'  (files: {list(gin_files)}, bindings: {list(gin_bindings)})')
+  except (ValueError, IOError, KeyError, SyntaxError, tokenize.TokenError) as error:
+    if isinstance(error, tokenize.TokenError):  # An unclosed bracket: gin's tokenizer gives up.
+      first_line = 'unclosed bracket or quote'
+    else:
+      first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    first_line = re.sub(r'\s*\(line \d+\)', '', first_line).rstrip('.')
+    where = _culprit(gin_files, gin_bindings) or f'the gin files {list(gin_files)}'
+    sys.exit(f'error: bad gin configuration in {where}: {first_line}. Fix it and re-run; '
+             'nothing was run.')
+
+
+def _culprit(gin_files: Sequence[str], gin_bindings: Sequence[str]) -> str:
+  """The first binding that fails on its own (after the files), or '' if none does."""
+  for binding in gin_bindings:
+    with gin.unlock_config():
+      gin.clear_config()
+      try:
+        gin.parse_config_files_and_bindings(gin_files, [binding])
+      except (ValueError, IOError, KeyError, SyntaxError, tokenize.TokenError):
+        return f'--gin_bindings={binding!r}'
+  return ''
 
 
 def run(function: Callable[[], object]) -> object:
