@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
+CREATED := $(VENV)/.created
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
@@ -10,12 +11,25 @@ DEMO_ROOT := runs/$(if $(filter darkroom,$(ENV)),demo,$(ENV))
 
 .PHONY: demo test benchmarks clean
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip==26.3 wheel setuptools
+# The virtualenv counts as made only once every step of making it has succeeded ($(CREATED));
+# a failed step removes it, so the next `make` starts again instead of using half of one.
+$(CREATED):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found. ad_tf needs \
+	Python 3.11 on Linux x86_64: install it (e.g. 'apt install python3.11 python3.11-venv' or \
+	'pyenv install 3.11'), or pass its path: make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "error: \
+	$(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'not runnable'); \
+	ad_tf needs 3.11 (dm-reverb 0.14 has wheels for nothing else): make PYTHON=/path/to/python3.11" >&2; \
+	exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+	$(VENV)/bin/pip install --quiet --upgrade pip==26.3 wheel setuptools || { rm -rf $(VENV); \
+	echo "error: installing pip into $(VENV) failed (see above); $(VENV) was removed." >&2; exit 1; }
+	touch $(CREATED)
 
-# Reinstall only when the package definition or the lock changes.
-$(STAMP): setup.py requirements.lock | $(VENV)/bin/python
+# Reinstall only when the package definition or the lock changes; a failed install leaves the
+# stamp unmade, so the next `make` installs again.
+$(STAMP): setup.py requirements.lock | $(CREATED)
 	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[test,beam]'
 	touch $(STAMP)
 
