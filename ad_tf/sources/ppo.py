@@ -21,6 +21,13 @@ good once any of the learner's actors has been rewarded (from that episode's upd
 learner exploits what it found at once instead of weighing the goal against unvisited cells.
 Histories always record the environment's reward only.
 
+Agent state: with `episode_reward_inputs` = n > 0 the networks also read how many rewards the
+actor has earned so far in the episode, one-hot over 0..n. It is the sufficient statistic of its
+own past that a recurrent agent would keep. In Key-to-Door it tells "key not found" from "key
+found", which a policy of the position alone cannot: such a policy can only circle a loop that
+passes the key and then the door. Nothing of it reaches the dataset. Histories record the
+environment's observations, so AD sees only what any agent sees.
+
 Determinism: actions are drawn per row with `action_sampling` keyed by (row seed, step), and each
 learner's weights are drawn from its task seed, so a task's histories depend only on its seed and
 the configuration (which is what makes resumption after a crash exact).
@@ -100,6 +107,7 @@ class PpoSource(source.Source):
       importance_ratio_clipping: float = 0.2,
       num_epochs: int = 4,
       exploration_bonus: float = 0.0,
+      episode_reward_inputs: int = 0,
       bonus_until_reward: bool = False,
       # Optimizer.
       learning_rate: float = 1e-4,
@@ -111,6 +119,8 @@ class PpoSource(source.Source):
     self.hyperparameters = {k: list(v) if isinstance(v, (tuple, list)) else v
                             for k, v in locals().items()
                             if k not in ('self', 'env_name', '__class__')}
+    if not episode_reward_inputs:  # Off: recorded as before it existed, so datasets made
+      del self.hyperparameters['episode_reward_inputs']  # without it keep their metadata.
     self._env = ad_tf.envs.load_batched(env_name)
     self._features = encoders.agent_features(self._env.spec.observation)
     if exploration_bonus and self._features.num_cells is None:
@@ -129,7 +139,13 @@ class PpoSource(source.Source):
     self.env_steps_per_task = num_actors * num_iterations * self._env.episode_length
     self._exploration_bonus = exploration_bonus
     self._bonus_until_reward = bonus_until_reward
-    observation_spec = self._features.tensor_spec()
+    if episode_reward_inputs < 0:
+      raise ValueError(f'PpoSource.episode_reward_inputs={episode_reward_inputs} must be >= 0 '
+                       '(0: the agent reads its observation only).')
+    self._episode_reward_inputs = episode_reward_inputs
+    observation_spec = tensor_spec.TensorSpec(
+        [self._features.size + (episode_reward_inputs + 1 if episode_reward_inputs else 0)],
+        tf.float32, name='observation')
     action_spec = tensor_spec.BoundedTensorSpec(
         (), tf.int32, minimum=0, maximum=self._env.num_actions - 1, name='action')
     self._actor_net = learner_batched_networks.ActorNetwork(
@@ -170,20 +186,26 @@ class PpoSource(source.Source):
     actions = tf.TensorArray(tf.int32, size=length)
     rewards = tf.TensorArray(tf.float32, size=length)
     logits = tf.TensorArray(tf.float32, size=length)
+    agent_inputs = tf.TensorArray(tf.float32, size=length + 1)
+    earned = tf.zeros([rows], tf.int32)  # Rewards so far in this episode, per actor.
     for t in tf.range(length):
+      agent_input = self._agent_input(observation, earned)
+      agent_inputs = agent_inputs.write(t, agent_input)
       time_step = ts.TimeStep(
           tf.fill([rows], tf.where(t == 0, ts.StepType.FIRST, ts.StepType.MID)),
-          tf.zeros([rows]), tf.ones([rows]), self._features.encode(observation))
+          tf.zeros([rows]), tf.ones([rows]), agent_input)
       step_logits = policy.distribution(time_step).info['dist_params']['logits']
       step = tf.fill([rows], tf.cast(iteration, tf.int32) * length + t)
       action = action_sampling.sample(step_logits, row_seeds, step)
       env_state, observation, reward = env.step(env_state, action, check_actions=False)
+      earned += tf.cast(reward > 0, tf.int32)
       observations = observations.write(t + 1, observation)
       actions = actions.write(t, action)
       rewards = rewards.write(t, reward)
       logits = logits.write(t, step_logits)
+    agent_inputs = agent_inputs.write(length, self._agent_input(observation, earned))
     observations, actions = observations.stack(), actions.stack()
-    rewards, logits = rewards.stack(), logits.stack()
+    rewards, logits, agent_inputs = rewards.stack(), logits.stack(), agent_inputs.stack()
     training_rewards = rewards
     if self._exploration_bonus:
       bonus = self._count_bonus(observations[1:])
@@ -195,8 +217,16 @@ class PpoSource(source.Source):
         learner = tf.range(rows) // self.num_actors
         bonus *= 1.0 - tf.cast(tf.gather(self._rewarded, learner), tf.float32)[None]
       training_rewards += bonus
-    self._agent.train(self._experience(observations, actions, training_rewards, logits))
+    self._agent.train(self._experience(agent_inputs, actions, training_rewards, logits))
     return env_state, observations, actions, rewards, tf.nn.softmax(logits)
+
+  def _agent_input(self, observation: tf.Tensor, earned: tf.Tensor) -> tf.Tensor:
+    """What the networks read: the observation's features [, rewards so far one-hot]."""
+    features = self._features.encode(observation)
+    if not self._episode_reward_inputs:
+      return features
+    count = tf.minimum(earned, self._episode_reward_inputs)
+    return tf.concat([features, tf.one_hot(count, self._episode_reward_inputs + 1)], axis=-1)
 
   def _count_bonus(self, arrivals: tf.Tensor) -> tf.Tensor:
     """Counts every actor's arrivals [L, B, 2] per learner; returns beta / sqrt(n) [L, B]."""
@@ -207,7 +237,7 @@ class PpoSource(source.Source):
                                 tf.ones([tf.size(index)], tf.float32))
     return self._exploration_bonus * tf.math.rsqrt(tf.gather(self._visits, index))
 
-  def _experience(self, observations, actions, rewards, logits) -> trajectory.Trajectory:
+  def _experience(self, agent_inputs, actions, rewards, logits) -> trajectory.Trajectory:
     """The episode as a batch-major PPO `Trajectory` of L + 1 items.
 
     Items 0..L-1 are the transitions; item L is the boundary (LAST -> FIRST) that carries the
@@ -225,12 +255,10 @@ class PpoSource(source.Source):
     def with_boundary(x):  # Appends the (masked) boundary item's zeros.
       return tf.concat([x, tf.zeros_like(x[:1])], axis=0)
 
-    encoded = tf.map_fn(self._features.encode, observations,
-                        fn_output_signature=tf.float32)
     per_step = lambda types: batch_major(tf.tile(types[:, None], [1, rows]))
     return trajectory.Trajectory(
         step_type=per_step(step_types),
-        observation=batch_major(encoded),
+        observation=batch_major(agent_inputs),
         action=batch_major(with_boundary(actions)),
         policy_info={'dist_params': {'logits': batch_major(with_boundary(logits))}},
         next_step_type=per_step(next_step_types),
