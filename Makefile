@@ -9,7 +9,7 @@ export PYTHONHASHSEED := 0
 ENV ?= darkroom
 DEMO_ROOT := runs/$(if $(filter darkroom,$(ENV)),demo,$(ENV))
 
-.PHONY: demo test benchmarks clean
+.PHONY: demo rl2 test benchmarks clean
 
 # The virtualenv counts as made only once every step of making it has succeeded ($(CREATED));
 # a failed step removes it, so the next `make` starts again instead of using half of one.
@@ -35,6 +35,12 @@ $(STAMP): setup.py requirements.lock | $(CREATED)
 
 demo: $(STAMP)
 	$(VENV)/bin/python -m ad_tf.bin.pipeline --root_dir=$(DEMO_ROOT) --gin_file=gin/$(ENV)_small.gin
+
+# The demo with the RL² baseline as a stage (gin/<ENV>_small.gin's train_rl2 settings); it reuses
+# what `make demo` made in the same root_dir.
+rl2: $(STAMP)
+	$(VENV)/bin/python -m ad_tf.bin.pipeline --root_dir=$(DEMO_ROOT) --gin_file=gin/$(ENV)_small.gin \
+	--gin_bindings=pipeline.rl2=True
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile tests

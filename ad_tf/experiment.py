@@ -6,6 +6,9 @@
   root_dir/train/<config>/tensorboard/, metrics.jsonl
   root_dir/eval/results.json, returns.png          the evaluation
   root_dir/export/<version>/                       SavedModel, the layout TF Serving expects
+  root_dir/rl2/checkpoints/, rl2_record.json       RL² (online meta-RL): its training
+  root_dir/rl2/policy/                             RL²'s tf_agents policy SavedModel (PolicySaver)
+  root_dir/rl2/tensorboard/, metrics.jsonl
   root_dir/pipeline_times.json                     wall time of each pipeline stage
 
 Train writes the model record; evaluate, export and serving read it instead of the training gin
@@ -31,6 +34,9 @@ EVAL_DIR = 'eval'
 RESULTS_FILE = 'results.json'
 EXPORT_DIR = 'export'
 PIPELINE_TIMES_FILE = 'pipeline_times.json'
+RL2_DIR = 'rl2'
+RL2_RECORD_FILE = 'rl2_record.json'
+RL2_POLICY_DIR = 'policy'
 
 
 class ExperimentError(ValueError):
@@ -74,6 +80,24 @@ def export_dir(root_dir: str) -> str:
 
 def pipeline_times_path(root_dir: str) -> str:
   return os.path.join(root_dir, PIPELINE_TIMES_FILE)
+
+
+def rl2_dir(root_dir: str) -> str:
+  """RL²'s training directory: checkpoints, record, TensorBoard, metrics.jsonl, policy."""
+  return os.path.join(root_dir, RL2_DIR)
+
+
+def rl2_checkpoint_dir(root_dir: str) -> str:
+  return os.path.join(rl2_dir(root_dir), CHECKPOINTS_DIR)
+
+
+def rl2_policy_dir(root_dir: str) -> str:
+  """The trained RL² policy, a tf_agents `PolicySaver` SavedModel."""
+  return os.path.join(rl2_dir(root_dir), RL2_POLICY_DIR)
+
+
+def rl2_record_path(root_dir: str) -> str:
+  return os.path.join(rl2_dir(root_dir), RL2_RECORD_FILE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,3 +146,58 @@ def read_model_record(root_dir: str, dataset_config: str) -> ModelRecord:
   except TypeError as error:
     raise ExperimentError(f'{path} is not a model record ({error}); re-run train to rewrite '
                           'it.') from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Rl2Record:
+  """What a trained RL² policy is, written beside it once its policy is saved.
+
+  Attributes:
+    env_name: the environment it acts in.
+    episodes_per_trial: K, the episodes of one task its recurrent state carried in training.
+    trials_per_iteration: trials played per PPO iteration (one per row).
+    minibatches: PPO updates per pass over an iteration's trials.
+    reward_scale: the factor of the rewards PPO learned from.
+    num_iterations: PPO iterations trained.
+    env_steps: environment steps it was trained on.
+    num_train_tasks: the size of its fixed pool of training tasks, or None (the whole split).
+    agent: the agent's hyperparameters (`ad_tf.rl2.agent.hyperparameters`).
+    seed: the seed of its weights, tasks and actions.
+    wall_time_s: training wall time (summed over resumptions).
+    gin_config: the whole operative gin config of training, for provenance only.
+  """
+
+  env_name: str
+  episodes_per_trial: int
+  trials_per_iteration: int
+  minibatches: int
+  reward_scale: float
+  num_iterations: int
+  env_steps: int
+  num_train_tasks: Optional[int]
+  agent: Dict[str, Any]
+  seed: int
+  wall_time_s: float = 0.0
+  gin_config: str = ''
+
+
+def write_rl2_record(root_dir: str, record: Rl2Record) -> None:
+  path = rl2_record_path(root_dir)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path + '.tmp', 'w') as f:
+    json.dump(dataclasses.asdict(record), f, indent=1)
+  os.replace(path + '.tmp', path)
+
+
+def read_rl2_record(root_dir: str) -> Optional[Rl2Record]:
+  """The record of the trained RL² policy in `root_dir`, or None if none was saved."""
+  path = rl2_record_path(root_dir)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    fields = json.load(f)
+  try:
+    return Rl2Record(**fields)
+  except TypeError as error:
+    raise ExperimentError(f'{path} is not an RL² record ({error}); re-run '
+                          'python -m ad_tf.bin.train_rl2 to rewrite it.') from None

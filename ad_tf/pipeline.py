@@ -1,7 +1,8 @@
 """The whole of Algorithm Distillation as resumable stages on one root_dir.
 
 generate (learning histories, and the expert episodes ED trains on, from the same source runs)
--> train AD -> train ED -> evaluate (AD, ED, source) -> export. Each stage resumes where it
+-> train AD -> train ED [-> train RL², with `rl2=True`] -> evaluate (AD, ED, RL², source) ->
+export. Each stage resumes where it
 stopped, and a finished stage costs nothing on a re-run; stage wall times go to
 root_dir/pipeline_times.json.
 """
@@ -18,6 +19,7 @@ from ad_tf import experiment
 from ad_tf.evaluation import evaluate
 from ad_tf.export import export
 from ad_tf.generation import generate
+from ad_tf.rl2 import training as rl2_training
 from ad_tf.train import trainer
 
 
@@ -28,6 +30,8 @@ def pipeline(root_dir: str, strategy=None,
              # ED baseline
              expert_episodes: int = 10,
              ed_num_steps: int = 1500,
+             # RL² baseline (online meta-RL; train_rl2's bindings configure it)
+             rl2: bool = False,
              # Export
              export_model: bool = True) -> Dict[str, float]:
   """Runs every stage; returns the wall time of each stage run now, in seconds."""
@@ -54,6 +58,8 @@ def pipeline(root_dir: str, strategy=None,
   stage('train_ed', lambda: trainer.train(root_dir, strategy, env_name=env_name,
                                           dataset_config=f'{env_name}_expert',
                                           num_steps=ed_num_steps))
+  if rl2:
+    stage('train_rl2', lambda: rl2_training.train_rl2(root_dir, env_name=env_name))
   stage('evaluate', lambda: evaluate.evaluate(root_dir, env_name=env_name))
   if export_model:
     stage('export', lambda: export.export(root_dir, env_name=env_name))

@@ -21,7 +21,7 @@ from serving import predictors
 from tests.tiny_runs import REPO
 
 TINY = os.path.join(REPO, 'gin', 'bandit_tiny.gin')
-METHODS = {'AD', 'ED', 'source', 'thompson', 'random'}
+METHODS = {'AD', 'ED', 'RL2', 'source', 'thompson', 'random'}
 
 
 def run_pipeline(root):

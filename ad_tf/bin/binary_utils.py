@@ -64,7 +64,15 @@ def run(function: Callable[[], object]) -> object:
   try:
     return function()
   except ValueError as error:
-    sys.exit(f'error: {error}')
+    sys.exit(f'error: {without_gin_context(str(error))}')
+
+
+def without_gin_context(message: str) -> str:
+  """The message without the 'In call to configurable ...' lines gin appends to errors raised
+  inside configurables: they name a function object, not the input that was wrong."""
+  kept = [line for line in message.splitlines()
+          if not line.strip().startswith('In call to configurable')]
+  return '\n'.join(kept).rstrip()
 
 
 def run_configured(function: Callable[[str], object]) -> object:

@@ -6,8 +6,8 @@ out-of-distribution ones); 'train', for families with continuous task spaces, fr
 training distribution that no source ran on (the bandit's in-distribution evaluation).
 
 Methods (`ad_tf.methods`, one interface): 'AD' and 'ED' (the trained transformers, each rebuilt
-from its own model record), 'source' (the source algorithm learning the held-out tasks from
-scratch), 'random' and 'thompson' (reference policies). For every method: per-episode mean and
+from its own model record), 'RL2' (online meta-RL's saved tf_agents policy), 'source' (the
+source algorithm learning the held-out tasks from scratch), 'random' and 'thompson' (reference policies). For every method: per-episode mean and
 std of the return, the mean of return / oracle per episode (each run normalised by its own
 task's oracle), and the number of runs; the headline is the curve and its final episode, never a
 mean over all episodes. `episodes_to_fraction` is the first episode whose normalised mean
@@ -35,6 +35,7 @@ import ad_tf.envs
 from ad_tf import experiment
 from ad_tf.methods import method as method_lib
 from ad_tf.methods import reference_policies
+from ad_tf.methods import rl2_policy
 from ad_tf.methods import source_from_scratch
 from ad_tf.methods import transformer_policy
 from ad_tf.sources import ppo
@@ -42,7 +43,7 @@ from ad_tf.sources import ppo
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-METHOD_NAMES = ('AD', 'ED', 'source', 'random', 'thompson')
+METHOD_NAMES = ('AD', 'ED', 'RL2', 'source', 'random', 'thompson')
 SPLIT_TITLES = {'test': 'held-out tasks (test split)',
                 'train': 'in distribution: fresh tasks of the training split'}
 
@@ -107,6 +108,8 @@ def build_methods(root_dir: str, names: Sequence[str], ad_dataset_config: str,
       built.append(transformer_policy.TrainedTransformer('AD', root_dir, ad_dataset_config))
     elif name == 'ED':
       built.append(transformer_policy.TrainedTransformer('ED', root_dir, ed_dataset_config))
+    elif name == 'RL2':
+      built.append(rl2_policy.SavedRl2Policy(root_dir))
     elif name == 'source' and source_factory is not None:
       built.append(source_from_scratch.SourceFromScratch(
           source_factory, source_seeds_per_task, source_on_evaluation_runs))
@@ -124,7 +127,7 @@ def evaluate(
     env_name: str = 'darkroom',
     # Evaluation
     splits: Sequence[str] = ('test',),
-    methods: Sequence[str] = ('AD', 'ED', 'source'),
+    methods: Sequence[str] = ('AD', 'ED', 'RL2', 'source'),
     num_episodes: int = 40,
     seeds_per_task: int = 5,
     min_runs: int = 100,
@@ -139,7 +142,8 @@ def evaluate(
   """Evaluates every method on the held-out runs of every split; returns (and writes) results.
 
   The models come from their own records (root_dir/train/<config>/model_record.json), so no
-  training binding is needed here. `max_test_tasks` evaluates every method (the source too) on
+  training binding is needed here. A method that is not trained (AD, ED or RL² in a root_dir
+  without it) is left out, and the evaluation re-runs once it is. `max_test_tasks` evaluates every method (the source too) on
   the same deterministic sample of that many held-out tasks instead of all of them.
   """
   settings = {
@@ -244,6 +248,8 @@ def _stored_results(root_dir: str, env_name: str, settings: Dict[str, object],
   for section in results['splits'].values():
     for method in methods:
       info = section['methods'].get(method.name)
+      if info is None and method.available():  # E.g. RL² trained since.
+        return None
       if info is not None and not method.up_to_date(info):
         return None
   return results

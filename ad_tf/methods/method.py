@@ -92,6 +92,10 @@ class Method(abc.ABC):
   def run(self, runs: EvaluationRuns) -> Optional[MethodResult]:
     """Plays `runs`; None if the method is not available (e.g. never trained)."""
 
+  def available(self) -> bool:
+    """Whether `run` would play (False: e.g. not trained yet; default: yes)."""
+    return True
+
   def up_to_date(self, info: Dict[str, Any]) -> bool:
     """Whether a stored result with `info` still describes this method (default: yes)."""
     del info

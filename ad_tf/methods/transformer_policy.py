@@ -46,6 +46,9 @@ class TrainedTransformer(method.Method):
         info={'dataset_config': self._dataset_config, 'checkpoint': checkpoint,
               'context_length': record.context_length})
 
+  def available(self) -> bool:
+    return experiment.latest_checkpoint(self._root_dir, self._dataset_config) is not None
+
   def up_to_date(self, info: Dict[str, Any]) -> bool:
     return info.get('checkpoint') == experiment.latest_checkpoint(self._root_dir,
                                                                   self._dataset_config)

@@ -25,7 +25,7 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
   assert first.returncode == 0, first.stderr[-3000:]
   with open(os.path.join(root, 'eval', 'results.json')) as f:
     results = json.load(f)['splits']['test']
-  assert set(results['methods']) == {'AD', 'ED', 'source'}
+  assert set(results['methods']) == {'AD', 'ED', 'RL2', 'source'}
   assert results['num_runs'] >= 100 and results['num_test_tasks'] == 21
   for name, summary in results['methods'].items():
     assert summary['num_runs'] >= (21 if name == 'source' else 100)
@@ -41,6 +41,7 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
   assert 'already complete' in second.stderr and 'already exported' in second.stderr
   assert 'Evaluation is up to date' in second.stderr
   assert 'Resumed from' in second.stderr and 'step 6/6' not in second.stderr
+  assert 'RL² is trained (2 iterations)' in second.stderr
 
 
 def test_pipeline_with_the_dqn_source_on_reverb(tmp_path):
