@@ -23,13 +23,40 @@ from tensorflow_datasets.core import example_parser
 
 import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
 import ad_tf.envs
+from ad_tf import experiment
 from ad_tf.envs import specs
 from ad_tf.generation import rlds_episodes
+from ad_tf.generation import sharded_writer
 from ad_tf.model import step_tokens
 
 
 class DatasetError(ValueError):
   """The dataset is missing or does not fit the training configuration."""
+
+
+def damaged_dataset_message(data_dir: str, config_name: str, damaged=(), error=None) -> str:
+  """What to say when `ad_histories/<config_name>` has damaged shards (`damaged`: their
+  problems, found against the records generation wrote) or reading it hit a bad record
+  (`error`), and how to repair it."""
+  damaged = list(damaged) or sharded_writer.damaged_shards(
+      os.path.join(data_dir, 'ad_histories', config_name, experiment.DATASET_VERSION))
+  if damaged:
+    what = '; '.join(damaged[:3]) + (f' (and {len(damaged) - 3} more)' if len(damaged) > 3 else '')
+  else:
+    what = f'a shard is damaged ({error.message.strip() if error else "unknown"})'
+  return (f'ad_histories/{config_name} cannot be read: {what}. Re-run python -m '
+          'ad_tf.bin.generate with the root_dir and gin file that made it: it generates only '
+          'the damaged shards again; then re-run this command (it resumes).')
+
+
+def check_intact(data_dir: str, config_name: str) -> None:
+  """Raises DatasetError if a shard of the dataset differs from what generation wrote (size and
+  SHA-256 against its record): TFRecord readers do not check the CRC of a record's data, so a
+  changed byte would otherwise be read as data."""
+  damaged = sharded_writer.damaged_shards(
+      os.path.join(data_dir, 'ad_histories', config_name, experiment.DATASET_VERSION))
+  if damaged:
+    raise DatasetError(damaged_dataset_message(data_dir, config_name, damaged))
 
 
 def load_builder(data_dir: str, config_name: str) -> tfds.core.DatasetBuilder:
@@ -142,6 +169,7 @@ def history_windows(
     seed: window starts and shuffling.
   """
   builder = load_builder(data_dir, config_name)
+  check_intact(data_dir, config_name)
   env_name, _, episodes_per_history = history_shape(builder)
   env_spec = ad_tf.envs.get_spec(env_name)
   if context_length > episodes_per_history * env_spec.episode_length:

@@ -87,6 +87,7 @@ def run(plan_args: Dict[str, Any], pipeline_options: str) -> Optional[str]:
         '--runner=beam needs Apache Beam, which is not installed: pip install -e \'.[beam]\' '
         '(pinned by requirements.lock), or generate with --runner=local.')
   plan = generate_lib.GenerationPlan(**plan_args)  # Claims the datasets, or checks them.
+  plan.discard_bad_shards()  # Here, once: the workers only write what is missing.
   todo = plan.todo()
   plan.log_todo(todo)
   per_element = plan.source.tasks_per_call

@@ -93,6 +93,7 @@ def generate(
         beam_pipeline_options)
   plan = GenerationPlan(root_dir, env_name, num_tasks, seed, subsample_every, expert,
                         expert_episodes, with_expert, source_factory)
+  plan.discard_bad_shards(task_shard, num_task_shards)
   todo = plan.todo(task_shard, num_task_shards)
   plan.log_todo(todo)
   plan.run_tasks(todo)
@@ -133,19 +134,37 @@ class GenerationPlan:
     self.version_dir = experiment.dataset_dir(root_dir, generation['dataset_config'])
     self.tasks = ad_tf.envs.sample_tasks(env_name, 'train', num_tasks, seed)
     self.writers = []
+    self._complete = []  # Datasets complete when the plan was made: (generation, writer).
     for each in self.generations:
       config_name = each['dataset_config']
       version_dir = experiment.dataset_dir(root_dir, config_name)
-      if tf.io.gfile.exists(os.path.join(version_dir, 'dataset_info.json')):
-        logging.info('ad_histories/%s is already complete in %s.', config_name, version_dir)
-        continue
       builder = ad_histories.AdHistories(config=config_name,
                                          data_dir=experiment.tfds_dir(root_dir))
       info = rlds_base.build_info(
           ad_histories.dataset_config(config_name, _description(each, self.source)), builder,
           ds_metadata={'generation': each})
-      self.writers.append((each, sharded_writer.ShardedWriter(info, version_dir,
-                                                              num_shards=num_tasks)))
+      writer = sharded_writer.ShardedWriter(info, version_dir, num_shards=num_tasks)
+      if _is_complete(version_dir):
+        self._complete.append((each, writer))
+      else:
+        self.writers.append((each, writer))
+
+  def discard_bad_shards(self, task_shard: int = 0, num_task_shards: int = 1) -> int:
+    """Checks the done shards of this task shard against their records (size and SHA-256) in
+    every dataset, complete ones too; removes the bad ones so that they are generated again (a
+    dataset that had one is no longer complete). Returns how many were removed."""
+    shards = [i for i in range(self.num_tasks) if i % num_task_shards == task_shard]
+    removed = 0
+    for _, writer in self.writers + self._complete:
+      removed += len(writer.discard_bad_shards(shards))
+    for each, writer in list(self._complete):
+      if _is_complete(writer.version_dir):
+        logging.info('ad_histories/%s is already complete in %s.', each['dataset_config'],
+                     writer.version_dir)
+      else:
+        self._complete.remove((each, writer))
+        self.writers.append((each, writer))
+    return removed
 
   def todo(self, task_shard: int = 0, num_task_shards: int = 1) -> List[int]:
     """The tasks of shard `task_shard` (task i is in shard i mod n) that some dataset lacks."""
@@ -169,6 +188,10 @@ class GenerationPlan:
       else:
         complete = False
     return complete
+
+
+def _is_complete(version_dir: str) -> bool:
+  return tf.io.gfile.exists(os.path.join(version_dir, 'dataset_info.json'))
 
 
 def _run_tasks(todo, tasks, source, writers) -> None:

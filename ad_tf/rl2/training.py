@@ -28,6 +28,8 @@ from ad_tf import experiment
 from ad_tf.rl2 import agent as agent_lib
 from ad_tf.rl2 import trials
 
+#: The plot of the training curve, beside metrics.jsonl.
+TRAINING_CURVE_FILE = 'training_curve.png'
 #: Seconds between progress lines.
 PROGRESS_EVERY_S = 30.0
 # Salts of the training draws, so tasks, environment draws and actions never share a stream.
@@ -175,6 +177,7 @@ def train_rl2(
                    (num_iterations - done) * steps_per_iteration / rate)
       last_log = now
   writer.flush()
+  plot_training_curve(metrics_path, os.path.join(directory, TRAINING_CURVE_FILE), env_name)
   _save_policy(policy, agent.train_step_counter, policy_dir)
   experiment.write_rl2_record(root_dir, experiment.Rl2Record(
       env_name=env_name, episodes_per_trial=episodes_per_trial,
@@ -185,6 +188,41 @@ def train_rl2(
       agent=params, seed=seed,
       wall_time_s=float(wall_time.numpy()), gin_config=gin.config_str()))
   return policy_dir
+
+
+def plot_training_curve(metrics_path: str, path: str, env_name: str) -> None:
+  """Return / oracle at the first and last episode of a trial over training env steps: on the
+  training trials and on the held-out evaluations."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  with open(metrics_path) as f:
+    lines = [json.loads(line) for line in f]
+  steps = np.array([line['env_steps'] for line in lines])
+  train = np.array([line['train_normalised_mean'] for line in lines])
+  held_out = [(line['env_steps'], line['eval_normalised_mean']) for line in lines
+              if 'eval_normalised_mean' in line]
+  figure, axis = plt.subplots(figsize=(7, 4), dpi=100)
+  smooth = lambda x: np.convolve(x, np.ones(min(20, len(x))) / min(20, len(x)), mode='valid')
+  offset = len(steps) - len(smooth(train[:, 0]))
+  axis.plot(steps[offset:], smooth(train[:, -1]), color='C0',
+            label=f'training tasks, episode {train.shape[1]}')
+  axis.plot(steps[offset:], smooth(train[:, 0]), color='C0', linestyle=':',
+            label='training tasks, episode 1')
+  if held_out:
+    x, curves = zip(*held_out)
+    curves = np.array(curves)
+    axis.plot(x, curves[:, -1], 'o-', color='C1',
+              label=f'held-out tasks, episode {curves.shape[1]}')
+    axis.plot(x, curves[:, 0], 'o:', color='C1', label='held-out tasks, episode 1')
+  axis.set_xlabel('training env steps')
+  axis.set_ylabel('return / oracle')
+  axis.set_ylim(-0.05, 1.05)
+  axis.set_title(f'RL² on {env_name}: trials during training', fontsize=10)
+  axis.legend(loc='best', fontsize=8)
+  figure.tight_layout()
+  figure.savefig(path)
+  plt.close(figure)
 
 
 def _check_settings(env_name: str, episodes_per_trial: int, trials_per_iteration: int,

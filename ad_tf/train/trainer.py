@@ -109,7 +109,11 @@ def train(
   per_replica = batch_size // strategy.num_replicas_in_sync
 
   def next_distributed_batch():
-    batch = next(iterator)
+    try:
+      batch = next(iterator)
+    except tf.errors.DataLossError as error:
+      raise TrainingError(history_windows.damaged_dataset_message(
+          data_dir, dataset_config, error=error)) from None
 
     def replica_slice(context):
       start = context.replica_id_in_sync_group * per_replica

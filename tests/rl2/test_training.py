@@ -48,6 +48,9 @@ def test_raises_its_return_on_one_task(tmp_path):
   record = experiment.read_rl2_record(str(tmp_path))
   assert record.env_steps == 60 * 16 * 2 * 20 and record.num_train_tasks == 1
   assert lines[-1]['env_steps'] == record.env_steps and 'eval_normalised_mean' in lines[-1]
+  assert len(lines[-1]['train_normalised_mean']) == 2  # Return / oracle per episode of a trial.
+  curve = os.path.join(experiment.rl2_dir(str(tmp_path)), training.TRAINING_CURVE_FILE)
+  assert os.path.getsize(curve) > 10_000
 
 
 def test_resumed_training_equals_an_uninterrupted_run(tmp_path):
