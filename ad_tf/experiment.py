@@ -5,7 +5,8 @@
   root_dir/train/<config>/model_record.json        what was trained (ModelRecord)
   root_dir/train/<config>/tensorboard/, metrics.jsonl
   root_dir/eval/results.json, returns.png          the evaluation
-  root_dir/export/<version>/                       SavedModel, the layout TF Serving expects
+  root_dir/export/<model>/<version>/               SavedModels, the layout TF Serving expects
+                                                   (model 'ad', or 'ed' for an _expert config)
   root_dir/rl2/checkpoints/, rl2_record.json       RL² (online meta-RL): its training
   root_dir/rl2/policy/                             RL²'s tf_agents policy SavedModel (PolicySaver)
   root_dir/rl2/tensorboard/, metrics.jsonl
@@ -73,9 +74,18 @@ def results_path(root_dir: str) -> str:
   return os.path.join(eval_dir(root_dir), RESULTS_FILE)
 
 
-def export_dir(root_dir: str) -> str:
-  """The model base path TF Serving watches (integer version directories inside)."""
-  return os.path.join(root_dir, EXPORT_DIR)
+#: The suffix of the expert-data (ED) `ad_histories` config of an environment: `<env>_expert`.
+EXPERT_SUFFIX = '_expert'
+
+
+def served_model_name(dataset_config: str) -> str:
+  """'ad' for a model trained on `<env>`, 'ed' for one trained on `<env>_expert`."""
+  return 'ed' if dataset_config.endswith(EXPERT_SUFFIX) else 'ad'
+
+
+def export_dir(root_dir: str, model_name: str = 'ad') -> str:
+  """The base path TF Serving watches for `model_name` (integer version directories inside)."""
+  return os.path.join(root_dir, EXPORT_DIR, model_name)
 
 
 def pipeline_times_path(root_dir: str) -> str:

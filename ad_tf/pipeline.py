@@ -2,7 +2,7 @@
 
 generate (learning histories, and the expert episodes ED trains on, from the same source runs)
 -> train AD -> train ED [-> train RL², with `rl2=True`] -> evaluate (AD, ED, RL², source) ->
-export. Each stage resumes where it
+export (AD and ED, each its own served model). Each stage resumes where it
 stopped, and a finished stage costs nothing on a re-run; stage wall times go to
 root_dir/pipeline_times.json.
 """
@@ -62,5 +62,8 @@ def pipeline(root_dir: str, strategy=None,
     stage('train_rl2', lambda: rl2_training.train_rl2(root_dir, env_name=env_name))
   stage('evaluate', lambda: evaluate.evaluate(root_dir, env_name=env_name))
   if export_model:
-    stage('export', lambda: export.export(root_dir, env_name=env_name))
+    def export_both():  # AD and ED, each to its own base path (export/ad, export/ed).
+      export.export(root_dir, env_name=env_name)
+      export.export(root_dir, env_name=env_name, dataset_config=f'{env_name}_expert')
+    stage('export', export_both)
   return times

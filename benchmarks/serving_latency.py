@@ -71,7 +71,7 @@ def main(argv):
   with tempfile.TemporaryDirectory() as scratch:
     base = FLAGS.model_base_path or fresh_export(scratch)
     port = portpicker.pick_unused_port()
-    grpc_server, _, _ = prediction_service.serve(base, 'ad', port)
+    server = prediction_service.serve_base_path(base, 'ad', port)
     figures = {}
     try:
       for clients in (1, 8):
@@ -80,7 +80,7 @@ def main(argv):
         figures[f'clients_{clients}_p99_ms'] = round(float(np.percentile(ms, 99)), 2)
         figures[f'clients_{clients}_steps_per_s'] = round(clients * 1000 / float(np.mean(ms)))
     finally:
-      grpc_server.stop(None)
+      server.stop()
   figures_lib.report(figures)
 
 

@@ -5,29 +5,25 @@ from typing import Dict
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 
 class RequestError(ValueError):
   """A malformed request (INVALID_ARGUMENT); the message says what was expected."""
 
 
-def latest_version(model_base_path: str) -> int:
-  versions = [int(name) for name in tf.io.gfile.listdir(model_base_path)
-              if name.strip('/').isdigit()]
-  if not versions:
-    raise FileNotFoundError(f'No integer version directory under {model_base_path}; export a '
-                            'model first (python -m ad_tf.bin.export --root_dir=...).')
-  return max(versions)
-
-
 class SavedModelRunner:
-  """The latest version under a model base path, callable by signature name."""
+  """One version of a model (the SavedModel in `path`), callable by signature name."""
 
-  def __init__(self, model_base_path: str):
-    self.version = latest_version(model_base_path)
-    self.path = os.path.join(model_base_path, str(self.version))
-    self._loaded = tf.saved_model.load(self.path)
+  def __init__(self, path: str, version: int):
+    self.version = version
+    self.path = path
+    self._loaded = tf.saved_model.load(path)
     self.signatures = dict(self._loaded.signatures)
+    with tf.io.gfile.GFile(os.path.join(path, 'saved_model.pb'), 'rb') as f:
+      saved_model = saved_model_pb2.SavedModel.FromString(f.read())
+    #: name -> SignatureDef proto, what GetModelMetadata returns.
+    self.signature_defs = dict(saved_model.meta_graphs[0].signature_def)
 
   def input_specs(self, signature_name: str) -> Dict[str, tf.TensorSpec]:
     if signature_name not in self.signatures:

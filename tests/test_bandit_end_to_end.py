@@ -76,11 +76,10 @@ def test_evaluation_in_and_out_of_distribution_normalised_by_ucb(pipeline_run):
 def served(pipeline_run):
   root, _ = pipeline_run
   grpc_port, rest_port = portpicker.pick_unused_port(), portpicker.pick_unused_port()
-  grpc_server, rest_server, _ = prediction_service.serve(experiment.export_dir(root), 'ad',
-                                                         grpc_port, rest_port)
+  server = prediction_service.serve_base_path(experiment.export_dir(root), 'ad', grpc_port,
+                                             rest_port)
   yield f'localhost:{grpc_port}', f'localhost:{rest_port}', root
-  grpc_server.stop(None)
-  rest_server.shutdown()
+  server.stop()
 
 
 def test_served_bandit_rollouts_equal_the_in_process_evaluation(served):

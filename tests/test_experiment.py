@@ -14,7 +14,10 @@ def test_layout_is_the_documented_one():
   assert experiment.dataset_dir(root, 'bandit') == '/r/tfds/ad_histories/bandit/1.0.0'
   assert experiment.checkpoint_dir(root, 'darkroom_expert') == '/r/train/darkroom_expert/checkpoints'
   assert experiment.results_path(root) == '/r/eval/results.json'
-  assert experiment.export_dir(root) == '/r/export'
+  assert experiment.export_dir(root) == '/r/export/ad'
+  assert experiment.export_dir(root, 'ed') == '/r/export/ed'
+  assert experiment.served_model_name('darkroom') == 'ad'
+  assert experiment.served_model_name('darkroom_expert') == 'ed'
   assert experiment.pipeline_times_path(root) == '/r/pipeline_times.json'
 
 

@@ -32,7 +32,7 @@ import ad_tf.envs
 from ad_tf import experiment
 from ad_tf.generation import rlds_episodes
 
-EXPERT_SUFFIX = '_expert'
+EXPERT_SUFFIX = experiment.EXPERT_SUFFIX  # Named once, in ad_tf.experiment.
 
 
 def _tensor_feature(shape, dtype) -> tfds.features.FeatureConnector:

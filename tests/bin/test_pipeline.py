@@ -32,7 +32,8 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
     oracle_scaled = np.array(summary['normalised_mean'])
     assert ((0 <= oracle_scaled) & (oracle_scaled <= 1)).all()
   assert os.path.getsize(os.path.join(root, 'eval', 'returns.png')) > 10_000
-  assert os.listdir(os.path.join(root, 'export')) == ['6']
+  assert os.listdir(os.path.join(root, 'export', 'ad')) == ['6']
+  assert os.listdir(os.path.join(root, 'export', 'ed')) == ['3']  # ED: its own served model.
   assert 'final / oracle' in first.stdout and 'returns.png' in first.stdout
   assert 'AD ' in first.stdout and 'ED ' in first.stdout and 'source ' in first.stdout
   # A second run finds every stage done: nothing is regenerated or retrained.
@@ -65,7 +66,7 @@ def test_pipeline_with_the_dqn_source_on_reverb(tmp_path):
   assert generation['source'] == 'dqn' and generation['num_tasks'] == 2
   with open(os.path.join(tmp_path, 'eval', 'results.json')) as f:
     assert set(json.load(f)['splits']['test']['methods']) == {'AD', 'ED'}
-  assert os.listdir(os.path.join(tmp_path, 'export')) == ['3']
+  assert os.listdir(os.path.join(tmp_path, 'export', 'ad')) == ['3']
 
 
 @pytest.mark.parametrize('env_name, milestones', [
@@ -94,5 +95,5 @@ def test_tiny_config_runs_every_stage_on_a_sample_of_held_out_tasks(tmp_path, en
   # The source learned exactly the 6 sampled tasks, each with its 2 actors.
   assert section['methods']['source']['num_runs'] == 6
   assert os.path.getsize(os.path.join(tmp_path, 'eval', 'milestones.png')) > 10_000
-  assert os.listdir(os.path.join(tmp_path, 'export')) == ['6']
+  assert os.listdir(os.path.join(tmp_path, 'export', 'ad')) == ['6']
   assert milestones[-1] in result.stdout

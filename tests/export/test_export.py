@@ -47,7 +47,7 @@ def client_style_rollout(policy, tasks, env_seeds, policy_seeds, episodes):
 
 
 def test_layout_and_signatures(exported):
-  export_dir = os.path.join(exported, 'export')
+  export_dir = os.path.join(exported, 'export', 'ad')
   versions = os.listdir(export_dir)
   assert versions == ['20']  # The training step of the exported checkpoint.
   shown = subprocess.run(['saved_model_cli', 'show', '--all', '--dir',
@@ -71,14 +71,14 @@ def test_loaded_saved_model_reproduces_in_process_evaluation(exported):
   expected = in_context.episode_returns(in_context.rollout(
       model, ad_tf.envs.load_batched('darkroom'), ad_tf.envs.stack_tasks('darkroom', tasks),
       env_seeds, 3, 40, policy_seeds=policy_seeds), 20)  # 60 steps: the context slides.
-  policy = tf.saved_model.load(os.path.join(exported, 'export', '20'))
+  policy = tf.saved_model.load(os.path.join(exported, 'export', 'ad', '20'))
   np.testing.assert_array_equal(client_style_rollout(policy, tasks, env_seeds, policy_seeds, 3),
                                 expected)
 
 
 def test_initial_rows_ignore_previous_action_and_rows_are_independent(exported):
-  action = tf.saved_model.load(os.path.join(exported, 'export', '20')).signatures['action']
-  state = tf.saved_model.load(os.path.join(exported, 'export', '20')).signatures[
+  action = tf.saved_model.load(os.path.join(exported, 'export', 'ad', '20')).signatures['action']
+  state = tf.saved_model.load(os.path.join(exported, 'export', 'ad', '20')).signatures[
       'get_initial_state'](batch_size=tf.constant(2))
   observation = tf.constant([[4, 4], [4, 4]], tf.int32)
   a = action(observation=observation, prev_action=tf.constant([0, 0]),

@@ -28,11 +28,10 @@ def served(tiny_export_root):
   """A PredictionService on loopback serving the session's tiny exported model (export/20)."""
   root = tiny_export_root
   grpc_port, rest_port = portpicker.pick_unused_port(), portpicker.pick_unused_port()
-  grpc_server, rest_server, _ = prediction_service.serve(os.path.join(root, 'export'), 'ad', grpc_port,
-                                             rest_port)
+  server = prediction_service.serve_base_path(os.path.join(root, 'export', 'ad'), 'ad',
+                                             grpc_port, rest_port)
   yield f'localhost:{grpc_port}', f'localhost:{rest_port}', root
-  grpc_server.stop(None)
-  rest_server.shutdown()
+  server.stop()
 
 
 TASK = ad_tf.envs.get_family('darkroom').split_tasks('test')[0]
@@ -42,7 +41,7 @@ def solo_rollout(root, episodes, seed):
   """The same rollout without any server: the loaded SavedModel in process."""
   class Local:
     def __init__(self):
-      self._policy = tf.saved_model.load(os.path.join(root, 'export', '20'))
+      self._policy = tf.saved_model.load(os.path.join(root, 'export', 'ad', '20'))
 
     def predict(self, signature, inputs):
       fn = self._policy.signatures[signature]
