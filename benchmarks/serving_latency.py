@@ -74,7 +74,7 @@ def main(argv):
     server = prediction_service.serve_base_path(base, 'ad', port)
     figures = {}
     try:
-      for clients in (1, 8):
+      for clients in (1, 8, 16):
         ms = latencies_ms(f'localhost:{port}', clients)
         figures[f'clients_{clients}_p50_ms'] = round(float(np.percentile(ms, 50)), 2)
         figures[f'clients_{clients}_p99_ms'] = round(float(np.percentile(ms, 99)), 2)

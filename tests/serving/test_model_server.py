@@ -2,6 +2,7 @@
 versions asked for by number, hot reload from the base paths, model status and metadata, and an
 answer to every malformed request."""
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from tensorflow_serving.apis import prediction_service_pb2_grpc
 from tensorflow_serving.config import model_server_config_pb2
 from google.protobuf import text_format
 
+import ad_tf.envs
 from serving import model_config
 from serving import prediction_service
 from serving import predictors
@@ -227,3 +229,37 @@ def test_server_binary_reports_a_bad_model_config_in_one_line(tmp_path):
 def test_the_shipped_models_config_parses():
   config = model_config.read(os.path.join(REPO, 'serving', 'models.config'))
   assert [m.name for m in config.model_config_list.config] == ['ad', 'ed']
+
+
+def test_load_16_clients_two_models_and_a_reload_no_errors_no_crossed_state(base_paths,
+                                                                           tiny_export_root):
+  """16 clients x 1,000 steps, half on AD and half on ED, while a new AD version is published
+  mid-way: every call is answered, and every client's returns are its solo run's."""
+  config = config_of(f'''model_config_list {{
+      config {{ name: "ad" base_path: "{base_paths / 'ad'}" }}
+      config {{ name: "ed" base_path: "{base_paths / 'ed'}" }} }}''')
+  server, target, _ = start(config, poll=0.2)
+  task = ad_tf.envs.get_family('darkroom').split_tasks('test')[0]
+  episodes = 50  # x 20 steps = 1,000 steps per client.
+  try:
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+      futures = [pool.submit(predictors.in_context_rollout,
+                             predictors.GrpcPredictor(target, 'ad' if seed % 2 else 'ed'),
+                             'darkroom', task, episodes, seed, seed) for seed in range(16)]
+      time.sleep(5)
+      shutil.copytree(base_paths / 'ad' / '20', base_paths / 'ad' / '21.tmp')
+      os.rename(base_paths / 'ad' / '21.tmp', base_paths / 'ad' / '21')  # Published mid-load.
+      returns = [f.result() for f in futures]  # Raises on any failed call.
+    assert status_versions(target, 'ad') == [21]
+  finally:
+    server.stop()
+  policy = tf.saved_model.load(os.path.join(tiny_export_root, 'export', 'ad', '20'))
+
+  class InProcess:
+    def predict(self, signature, inputs):
+      outputs = policy.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+      return {k: v.numpy() for k, v in outputs.items()}
+
+  for seed in (0, 7, 12):  # Every version is the same model: each client equals its solo run.
+    assert returns[seed] == predictors.in_context_rollout(InProcess(), 'darkroom', task,
+                                                          episodes, seed, seed)
