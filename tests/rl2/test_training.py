@@ -53,25 +53,6 @@ def test_raises_its_return_on_one_task(tmp_path):
   assert os.path.getsize(curve) > 10_000
 
 
-def test_resumed_training_equals_an_uninterrupted_run(tmp_path):
-  train(tmp_path / 'whole', 'train_rl2.num_iterations = 4')
-  train(tmp_path / 'resumed', 'train_rl2.num_iterations = 2')
-  train(tmp_path / 'resumed', 'train_rl2.num_iterations = 4')  # Resumes from iteration 2.
-  whole, resumed = metrics(tmp_path / 'whole'), metrics(tmp_path / 'resumed')
-  assert [line['iteration'] for line in resumed] == [1, 2, 3, 4]
-  for a, b in zip(whole, resumed):
-    assert a['loss'] == b['loss'] and a['train_episode_returns'] == b['train_episode_returns']
-  variables = lambda root: tf.saved_model.load(experiment.rl2_policy_dir(str(root))).model_variables
-  for a, b in zip(variables(tmp_path / 'whole'), variables(tmp_path / 'resumed')):
-    np.testing.assert_array_equal(a.numpy(), b.numpy())
-  # Trained to its configuration: a re-run does nothing.
-  fingerprint = rl2_policy.policy_fingerprint(experiment.rl2_policy_dir(str(tmp_path / 'whole')))
-  train(tmp_path / 'whole', 'train_rl2.num_iterations = 4')
-  assert len(metrics(tmp_path / 'whole')) == 4
-  assert rl2_policy.policy_fingerprint(
-      experiment.rl2_policy_dir(str(tmp_path / 'whole'))) == fingerprint
-
-
 def test_saved_policy_reproduces_the_trained_policy(tmp_path):
   train(tmp_path, 'train_rl2.num_iterations = 2')
   # The in-process policy: the same networks restored from the last checkpoint.
