@@ -149,13 +149,7 @@ def read_model_record(root_dir: str, dataset_config: str) -> ModelRecord:
         f'{path} is missing: no model was trained on ad_histories/{dataset_config} in '
         f'{root_dir} (or it was trained by an older ad_tf). Run python -m ad_tf.bin.train '
         f'--root_dir={root_dir} --gin_file=... (it resumes and writes the record).')
-  with open(path) as f:
-    fields = json.load(f)
-  try:
-    return ModelRecord(**fields)
-  except TypeError as error:
-    raise ExperimentError(f'{path} is not a model record ({error}); re-run train to rewrite '
-                          'it.') from None
+  return _read_record(path, ModelRecord, 'a model record', 'train')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,10 +198,15 @@ def read_rl2_record(root_dir: str) -> Optional[Rl2Record]:
   path = rl2_record_path(root_dir)
   if not os.path.exists(path):
     return None
+  return _read_record(path, Rl2Record, 'an RL² record', 'python -m ad_tf.bin.train_rl2')
+
+
+def _read_record(path: str, record_type, what: str, rewrite_command: str):
+  """The `record_type` in the JSON file `path`, or one ExperimentError saying it is not `what`."""
   with open(path) as f:
     fields = json.load(f)
   try:
-    return Rl2Record(**fields)
+    return record_type(**fields)
   except TypeError as error:
-    raise ExperimentError(f'{path} is not an RL² record ({error}); re-run '
-                          'python -m ad_tf.bin.train_rl2 to rewrite it.') from None
+    raise ExperimentError(f'{path} is not {what} ({error}); re-run {rewrite_command} to '
+                          'rewrite it.') from None

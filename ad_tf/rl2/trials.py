@@ -21,6 +21,7 @@ from tf_agents.trajectories import trajectory
 from ad_tf.envs import batched_environment
 from ad_tf.model import action_sampling
 from ad_tf.rl2 import trial_inputs
+from ad_tf.sources import ppo_experience
 
 #: (time step, policy state) -> (logits [B, num_actions], next policy state).
 LogitsFn = Callable[[ts.TimeStep, object], Tuple[tf.Tensor, object]]
@@ -91,35 +92,10 @@ def play(env: batched_environment.BatchedEnvironment, env_state: batched_environ
 
 
 def experience(trial: Dict[str, object]) -> trajectory.Trajectory:
-  """A played trial as a batch-major PPO `Trajectory` of T + 1 items: one tf_agents episode.
-
-  Items 0..T-1 are the trial's transitions (FIRST, then MID across every episode boundary);
-  item T is the boundary (LAST -> FIRST) that carries the final inputs and is masked out of the
-  loss. The trial ends there: PPO does not bootstrap past it.
-  """
-  actions = trial['actions']
-  total = actions.shape[0]
-  rows = tf.shape(actions)[1]
-  step_types = tf.constant([ts.StepType.FIRST] + [ts.StepType.MID] * (total - 1)
-                           + [ts.StepType.LAST])
-  next_step_types = tf.constant([ts.StepType.MID] * (total - 1) + [ts.StepType.LAST]
-                                + [ts.StepType.FIRST])
-
-  def batch_major(x):  # [T + 1, B, ...] -> [B, T + 1, ...]
-    return tf.transpose(x, [1, 0] + list(range(2, x.shape.rank)))
-
-  def with_boundary(x):  # Appends the (masked) boundary item's zeros.
-    return tf.concat([x, tf.zeros_like(x[:1])], axis=0)
-
-  per_step = lambda types: batch_major(tf.tile(types[:, None], [1, rows]))
-  return trajectory.Trajectory(
-      step_type=per_step(step_types),
-      observation=tf.nest.map_structure(batch_major, trial['inputs']),
-      action=batch_major(with_boundary(actions)),
-      policy_info={'dist_params': {'logits': batch_major(with_boundary(trial['logits']))}},
-      next_step_type=per_step(next_step_types),
-      reward=batch_major(with_boundary(trial['rewards'])),
-      discount=tf.ones([rows, total + 1]))
+  """A played trial as PPO's batch-major `Trajectory` of T + 1 items: one tf_agents episode
+  (FIRST, then MID across every episode boundary, then the masked boundary item)."""
+  return ppo_experience.episode_trajectory(trial['inputs'], trial['actions'], trial['rewards'],
+                                           trial['logits'])
 
 
 def episode_returns(rewards: tf.Tensor, episode_length: int) -> tf.Tensor:

@@ -44,7 +44,6 @@ from tf_agents.agents.ppo import ppo_agent
 from tf_agents.agents.ppo import ppo_clip_agent
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
-from tf_agents.trajectories import trajectory
 
 import ad_tf.envs
 from ad_tf.model import action_sampling
@@ -52,6 +51,7 @@ from ad_tf.model import encoders
 from ad_tf.sources import actors
 from ad_tf.sources import learner_batched_networks
 from ad_tf.sources import learning_history
+from ad_tf.sources import ppo_experience
 from ad_tf.sources import source
 
 #: Seconds between progress lines within a `learn_many` call (a call of the paper's Dark Room
@@ -217,7 +217,8 @@ class PpoSource(source.Source):
         learner = tf.range(rows) // self.num_actors
         bonus *= 1.0 - tf.cast(tf.gather(self._rewarded, learner), tf.float32)[None]
       training_rewards += bonus
-    self._agent.train(self._experience(agent_inputs, actions, training_rewards, logits))
+    self._agent.train(ppo_experience.episode_trajectory(agent_inputs, actions, training_rewards,
+                                                       logits))
     return env_state, observations, actions, rewards, tf.nn.softmax(logits)
 
   def _agent_input(self, observation: tf.Tensor, earned: tf.Tensor) -> tf.Tensor:
@@ -236,34 +237,6 @@ class PpoSource(source.Source):
     self._visits.scatter_nd_add(tf.reshape(index, [-1, 1]),
                                 tf.ones([tf.size(index)], tf.float32))
     return self._exploration_bonus * tf.math.rsqrt(tf.gather(self._visits, index))
-
-  def _experience(self, agent_inputs, actions, rewards, logits) -> trajectory.Trajectory:
-    """The episode as a batch-major PPO `Trajectory` of L + 1 items.
-
-    Items 0..L-1 are the transitions; item L is the boundary (LAST -> FIRST) that carries the
-    final observation for the value bootstrap and is masked out of the loss.
-    """
-    length, rows = self._env.episode_length, actions.shape[1]
-    step_types = tf.constant([ts.StepType.FIRST] + [ts.StepType.MID] * (length - 1)
-                             + [ts.StepType.LAST])
-    next_step_types = tf.constant([ts.StepType.MID] * (length - 1) + [ts.StepType.LAST]
-                                  + [ts.StepType.FIRST])
-
-    def batch_major(x):  # [L + 1, B, ...] -> [B, L + 1, ...]
-      return tf.transpose(x, [1, 0] + list(range(2, x.shape.rank)))
-
-    def with_boundary(x):  # Appends the (masked) boundary item's zeros.
-      return tf.concat([x, tf.zeros_like(x[:1])], axis=0)
-
-    per_step = lambda types: batch_major(tf.tile(types[:, None], [1, rows]))
-    return trajectory.Trajectory(
-        step_type=per_step(step_types),
-        observation=batch_major(agent_inputs),
-        action=batch_major(with_boundary(actions)),
-        policy_info={'dist_params': {'logits': batch_major(with_boundary(logits))}},
-        next_step_type=per_step(next_step_types),
-        reward=batch_major(with_boundary(rewards)),
-        discount=tf.ones([rows, length + 1]))
 
   def _reset(self, seeds: Sequence[int]) -> None:
     """Fresh learners: weights drawn from each task's seed, optimizer and counts zeroed."""
