@@ -7,8 +7,8 @@ training distribution that no source ran on (the bandit's in-distribution evalua
 
 Methods (`ad_tf.methods`, one interface): 'AD' and 'ED' (the trained transformers, each rebuilt
 from its own model record), 'RL2' (online meta-RL's saved tf_agents policy), 'source' (the
-source algorithm learning the held-out tasks from scratch), 'random' and 'thompson' (reference policies). For every method: per-episode mean and
-std of the return, the mean of return / oracle per episode (each run normalised by its own
+source algorithm learning the held-out tasks from scratch), 'random' and 'thompson' (reference
+policies). For every method: per-episode mean and std of the return, the mean of return / oracle per episode (each run normalised by its own
 task's oracle), and the number of runs; the headline is the curve and its final episode, never a
 mean over all episodes. `episodes_to_fraction` is the first episode whose normalised mean
 reaches a fraction of the oracle. The source learns each task with its own actors; its episode
@@ -143,8 +143,9 @@ def evaluate(
 
   The models come from their own records (root_dir/train/<config>/model_record.json), so no
   training binding is needed here. A method that is not trained (AD, ED or RL² in a root_dir
-  without it) is left out, and the evaluation re-runs once it is. `max_test_tasks` evaluates every method (the source too) on
-  the same deterministic sample of that many held-out tasks instead of all of them.
+  without it) is left out, and the evaluation re-runs once it is. `max_test_tasks` evaluates
+  every method (the source too) on the same deterministic sample of that many held-out tasks
+  instead of all of them.
   """
   settings = {
       'splits': list(splits), 'methods': list(methods), 'num_episodes': num_episodes,

@@ -4,8 +4,9 @@ Shard i is `ad_histories-train.tfrecord-0000i-of-0000n` in the TFDS layout. It i
 temporary name and renamed only when complete, after a small record of its length, size and
 SHA-256, so a crash leaves either a whole shard or none. `bad_shards` compares the files with
 their records: a shard truncated, extended or corrupted since it was written (a disk fault, a
-partial copy) is found, named and, with `discard_bad_shards`, removed so that it is written again. Re-running skips complete shards; separate processes can
-write disjoint shards of one dataset. When every shard exists, `finalize` writes the TFDS metadata
+partial copy) is found, named and, with `discard_bad_shards`, removed so that it is written
+again. Re-running skips complete shards; separate processes can write disjoint shards of one
+dataset. When every shard exists, `finalize` writes the TFDS metadata
 (dataset_info.json last, atomically), which is what makes the dataset loadable.
 
 Any number of processes may write at once (task shards, Beam workers, a Beam retry of the same

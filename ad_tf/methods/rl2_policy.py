@@ -84,7 +84,8 @@ class SavedRl2Policy(method.Method):
     return policy_fingerprint(policy_dir) if os.path.exists(policy_dir) else None
 
   def available(self) -> bool:
-    return self.fingerprint() is not None and experiment.read_rl2_record(self._root_dir) is not None
+    return (self.fingerprint() is not None
+            and experiment.read_rl2_record(self._root_dir) is not None)
 
   def up_to_date(self, info: Dict[str, Any]) -> bool:
     return info.get('policy_fingerprint') == self.fingerprint()

@@ -146,7 +146,8 @@ def test_new_versions_load_without_a_restart_and_half_written_ones_never(base_pa
     stub = prediction_stub(target)
     while not stop.is_set():
       try:
-        versions.add(stub.Predict(initial_state_request('ad'), timeout=30).model_spec.version.value)
+        reply = stub.Predict(initial_state_request('ad'), timeout=30)
+        versions.add(reply.model_spec.version.value)
       except grpc.RpcError as error:
         errors.append(error)
 
