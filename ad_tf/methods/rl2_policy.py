@@ -54,11 +54,10 @@ class SavedRl2Policy(method.Method):
   @functools.cached_property
   def _loaded(self):
     """(saved policy, record), or None if no RL² policy was saved."""
-    record = experiment.read_rl2_record(self._root_dir)
-    policy_dir = experiment.rl2_policy_dir(self._root_dir)
-    if record is None or not os.path.exists(policy_dir):
+    if not self.available():
       return None
-    return tf.saved_model.load(policy_dir), record
+    return (tf.saved_model.load(experiment.rl2_policy_dir(self._root_dir)),
+            experiment.read_rl2_record(self._root_dir))
 
   def run(self, runs: method.EvaluationRuns) -> Optional[method.MethodResult]:
     if self._loaded is None:

@@ -11,6 +11,7 @@ TensorBoard. At the end the policy is saved with tf_agents' `PolicySaver` (its L
 policy state) to root_dir/rl2/policy, and the record (`experiment.Rl2Record`) beside it.
 """
 
+import dataclasses
 import json
 import os
 import shutil
@@ -73,23 +74,21 @@ def train_rl2(
   `num_train_tasks` = n, from a fixed pool of n training tasks drawn once from the seed.
   """
   _check_settings(env_name, episodes_per_trial, trials_per_iteration, num_iterations,
-                  eval_every, checkpoint_every, num_train_tasks)
-  if reward_scale <= 0:
-    raise Rl2Error(f'train_rl2.reward_scale={reward_scale} must be > 0.')
-  if minibatches < 1 or trials_per_iteration % minibatches:
-    raise Rl2Error(f'train_rl2.minibatches={minibatches} must be >= 1 and divide '
-                   f'trials_per_iteration={trials_per_iteration}.')
+                  eval_every, checkpoint_every, num_train_tasks, reward_scale, minibatches)
   env = ad_tf.envs.load_batched(env_name)
   steps_per_iteration = trials_per_iteration * episodes_per_trial * env.episode_length
   params = agent_lib.hyperparameters()
+  # What this training is, the record of its policy once saved (wall time and gin config aside).
+  wanted = experiment.Rl2Record(
+      env_name=env_name, episodes_per_trial=episodes_per_trial,
+      trials_per_iteration=trials_per_iteration, minibatches=minibatches,
+      reward_scale=reward_scale, num_iterations=num_iterations,
+      env_steps=num_iterations * steps_per_iteration, num_train_tasks=num_train_tasks,
+      agent=params, seed=seed)
   record = experiment.read_rl2_record(root_dir)
   policy_dir = experiment.rl2_policy_dir(root_dir)
-  if (record is not None and os.path.exists(policy_dir) and record.env_name == env_name
-      and record.num_iterations == num_iterations and record.agent == params
-      and record.seed == seed and record.episodes_per_trial == episodes_per_trial
-      and record.num_train_tasks == num_train_tasks and record.minibatches == minibatches
-      and record.trials_per_iteration == trials_per_iteration
-      and record.reward_scale == reward_scale):
+  if (record is not None and os.path.exists(policy_dir)
+      and dataclasses.replace(record, wall_time_s=0.0, gin_config='') == wanted):
     logging.info('RL² is trained (%d iterations); its policy is in %s.', num_iterations,
                  policy_dir)
     return policy_dir
@@ -179,14 +178,8 @@ def train_rl2(
   writer.flush()
   plot_training_curve(metrics_path, os.path.join(directory, TRAINING_CURVE_FILE), env_name)
   _save_policy(policy, agent.train_step_counter, policy_dir)
-  experiment.write_rl2_record(root_dir, experiment.Rl2Record(
-      env_name=env_name, episodes_per_trial=episodes_per_trial,
-      trials_per_iteration=trials_per_iteration, minibatches=minibatches,
-      reward_scale=reward_scale,
-      num_iterations=num_iterations,
-      env_steps=num_iterations * steps_per_iteration, num_train_tasks=num_train_tasks,
-      agent=params, seed=seed,
-      wall_time_s=float(wall_time.numpy()), gin_config=gin.config_str()))
+  experiment.write_rl2_record(root_dir, dataclasses.replace(
+      wanted, wall_time_s=float(wall_time.numpy()), gin_config=gin.config_str()))
   return policy_dir
 
 
@@ -227,8 +220,14 @@ def plot_training_curve(metrics_path: str, path: str, env_name: str) -> None:
 
 def _check_settings(env_name: str, episodes_per_trial: int, trials_per_iteration: int,
                     num_iterations: int, eval_every: int, checkpoint_every: int,
-                    num_train_tasks: Optional[int]) -> None:
+                    num_train_tasks: Optional[int], reward_scale: float,
+                    minibatches: int) -> None:
   ad_tf.envs.get_family(env_name)  # One error listing the known environments.
+  if reward_scale <= 0:
+    raise Rl2Error(f'train_rl2.reward_scale={reward_scale} must be > 0.')
+  if minibatches < 1 or trials_per_iteration % minibatches:
+    raise Rl2Error(f'train_rl2.minibatches={minibatches} must be >= 1 and divide '
+                   f'trials_per_iteration={trials_per_iteration}.')
   if num_train_tasks is not None and num_train_tasks < 1:
     raise Rl2Error(f'train_rl2.num_train_tasks={num_train_tasks} must be >= 1, or None for '
                    'fresh draws from the whole training split.')
