@@ -65,17 +65,14 @@ def predict(runner: saved_model_runner.SavedModelRunner, signature: str, inputs,
   return {name: outputs[name] for name in (output_filter or outputs)}
 
 
-class _Aborts:
-  """Maps the request errors to gRPC status codes."""
-
-  @staticmethod
-  def call(context, function):
-    try:
-      return function()
-    except servables.NotFoundError as error:
-      context.abort(grpc.StatusCode.NOT_FOUND, str(error))
-    except saved_model_runner.RequestError as error:
-      context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+def _grpc_call(context, function):
+  """function(), its request errors mapped to gRPC status codes."""
+  try:
+    return function()
+  except servables.NotFoundError as error:
+    context.abort(grpc.StatusCode.NOT_FOUND, str(error))
+  except saved_model_runner.RequestError as error:
+    context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
@@ -97,13 +94,13 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
       for name, value in outputs.items():
         response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
       return response
-    return _Aborts.call(context, run)
+    return _grpc_call(context, run)
 
   def GetModelMetadata(self, request, context):  # pylint: disable=invalid-name
     def run():
       runner = self._manager.get(request.model_spec.name, _requested_version(request.model_spec))
       return metadata_response(request.model_spec.name, runner, list(request.metadata_field))
-    return _Aborts.call(context, run)
+    return _grpc_call(context, run)
 
 
 def metadata_response(name: str, runner: saved_model_runner.SavedModelRunner, fields):
@@ -127,7 +124,7 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
     self._manager = manager
 
   def GetModelStatus(self, request, context):  # pylint: disable=invalid-name
-    return _Aborts.call(context, lambda: status_response(
+    return _grpc_call(context, lambda: status_response(
         self._manager, request.model_spec.name, _requested_version(request.model_spec)))
 
 
