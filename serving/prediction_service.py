@@ -24,7 +24,6 @@ from absl import logging
 from google.protobuf import json_format
 import grpc
 import numpy as np
-import tensorflow as tf
 from tensorflow_serving.apis import get_model_metadata_pb2
 from tensorflow_serving.apis import get_model_status_pb2
 from tensorflow_serving.apis import model_service_pb2_grpc
@@ -32,9 +31,11 @@ from tensorflow_serving.apis import predict_pb2
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 from tensorflow_serving.config import model_server_config_pb2
 
+from serving import batching as batching_lib
 from serving import model_config
 from serving import saved_model_runner
 from serving import servables
+from serving import tensor_codec
 
 _AVAILABLE = get_model_status_pb2.ModelVersionStatus.State.AVAILABLE
 
@@ -49,7 +50,7 @@ def _requested_version(model_spec) -> Optional[int]:
 
 def _to_ndarray(name: str, proto) -> np.ndarray:
   try:
-    return tf.make_ndarray(proto)
+    return tensor_codec.to_ndarray(proto)
   except Exception as error:  # pylint: disable=broad-except  (any malformed TensorProto)
     raise saved_model_runner.RequestError(
         f'Input {name!r} is not a valid TensorProto ({type(error).__name__}: {error}).') from None
@@ -73,6 +74,8 @@ def _grpc_call(context, function):
     context.abort(grpc.StatusCode.NOT_FOUND, str(error))
   except saved_model_runner.RequestError as error:
     context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+  except batching_lib.QueueFullError as error:
+    context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
@@ -92,7 +95,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
       response.model_spec.version.value = runner.version
       response.model_spec.signature_name = signature
       for name, value in outputs.items():
-        response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
+        response.outputs[name].CopyFrom(tensor_codec.to_proto(value))
       return response
     return _grpc_call(context, run)
 
@@ -180,6 +183,8 @@ def _rest_handler(manager: servables.ServableManager):
         self._reply(404, {'error': str(error)})
       except saved_model_runner.RequestError as error:
         self._reply(400, {'error': str(error)})
+      except batching_lib.QueueFullError as error:
+        self._reply(503, {'error': str(error)})
 
     def do_GET(self):  # pylint: disable=invalid-name
       def run(name, version, tail):
@@ -279,9 +284,13 @@ class Server:
 
 
 def serve(config: model_server_config_pb2.ModelServerConfig, port: int,
-          rest_api_port: int = 0, threads: int = 16, poll_wait_seconds: float = 1.0) -> Server:
-  """Loads the configured models and starts the gRPC (and REST) servers on localhost."""
-  manager = servables.ServableManager(config, poll_wait_seconds)
+          rest_api_port: int = 0, threads: int = 16, poll_wait_seconds: float = 1.0,
+          options: saved_model_runner.LoadOptions = saved_model_runner.LoadOptions()) -> Server:
+  """Loads the configured models and starts the gRPC (and REST) servers on localhost.
+
+  `options`: batching of concurrent calls (`serving.batching`) and the sessions' thread pools.
+  """
+  manager = servables.ServableManager(config, poll_wait_seconds, options)
   grpc_server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=threads))
   prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
       PredictionService(manager), grpc_server)

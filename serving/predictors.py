@@ -10,11 +10,11 @@ from typing import Dict, List
 
 import grpc
 import numpy as np
-import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 import ad_tf.envs
+from serving import tensor_codec
 
 
 class GrpcPredictor:
@@ -30,9 +30,9 @@ class GrpcPredictor:
     request.model_spec.name = self._model_name
     request.model_spec.signature_name = signature
     for name, value in inputs.items():
-      request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+      request.inputs[name].CopyFrom(tensor_codec.to_proto(value))
     response = self._stub.Predict(request, timeout=self._timeout)
-    return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
+    return {name: tensor_codec.to_ndarray(proto) for name, proto in response.outputs.items()}
 
 
 class RestPredictor:

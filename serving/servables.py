@@ -41,8 +41,10 @@ class ServableManager:
   """Loaded versions per model name, reloaded from the base paths in the background."""
 
   def __init__(self, config: model_server_config_pb2.ModelServerConfig,
-               poll_wait_seconds: float = 1.0):
+               poll_wait_seconds: float = 1.0,
+               options: saved_model_runner.LoadOptions = saved_model_runner.LoadOptions()):
     model_config.check(config)
+    self._options = options
     self._models = {model.name: model for model in config.model_config_list.config}
     self._loaded: Dict[str, Dict[int, saved_model_runner.SavedModelRunner]] = {
         name: {} for name in self._models}
@@ -68,17 +70,19 @@ class ServableManager:
         if version not in current:
           path = f'{model.base_path.rstrip("/")}/{version}'
           try:
-            current[version] = saved_model_runner.SavedModelRunner(path, version)
+            current[version] = saved_model_runner.SavedModelRunner(path, version,
+                                                                   self._options)
           except Exception as error:  # pylint: disable=broad-except
             logging.warning('Model %s version %d at %s did not load (%s); retrying at the '
                             'next poll.', name, version, path, error)
             continue
           logging.info('Model %s: version %d loaded from %s.', name, version, path)
-      for version in sorted(set(current) - set(wanted)):
-        del current[version]
-        logging.info('Model %s: version %d unloaded.', name, version)
+      unloaded = [current.pop(version) for version in sorted(set(current) - set(wanted))]
       with self._lock:
         self._loaded[name] = current
+      for runner in unloaded:  # No new request gets it now; queued ones are answered.
+        runner.close()
+        logging.info('Model %s: version %d unloaded.', name, runner.version)
 
   def _poll_loop(self, wait: float) -> None:
     while not self._stop.wait(wait):

@@ -5,10 +5,11 @@ Each binary defines only its execution-specific flags and calls `run_configured(
 `function(root_dir)` is one `@gin.configurable` library call.
 """
 
+import errno
 import re
 import sys
 import tokenize
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 from absl import flags
 from absl import logging
@@ -65,6 +66,38 @@ def run(function: Callable[[], object]) -> object:
     return function()
   except ValueError as error:
     sys.exit(f'error: {without_gin_context(str(error))}')
+  except (OSError, tf.errors.OpError) as error:
+    failure = storage_failure(error)
+    if failure is None:
+      raise
+    sys.exit(f'error: {failure}. Nothing partly written is taken as complete (shards, '
+             'checkpoints and exports are renamed into place only when whole): make room or '
+             'lift the limit, then re-run the same command; it resumes from what is complete.')
+
+
+#: errno -> what the OS said, for the write failures a user can fix and then resume after.
+_STORAGE_ERRNOS = {errno.ENOSPC: 'No space left on device', errno.EFBIG: 'File too large',
+                   errno.EDQUOT: 'Disk quota exceeded', errno.EROFS: 'Read-only file system',
+                   errno.EACCES: 'Permission denied', errno.EIO: 'Input/output error'}
+
+
+def storage_failure(error: Exception) -> Optional[str]:
+  """'writing <path> failed: <reason>' if `error` is a storage failure (a full disk, a file
+  size limit, a read-only or forbidden directory), else None.
+
+  Python raises OSError with an errno; TensorFlow's file system raises an OpError whose message
+  is '<path>; <reason>' (the reason being strerror's text).
+  """
+  if isinstance(error, OSError):
+    if error.errno not in _STORAGE_ERRNOS:
+      return None
+    return f'writing {error.filename or "a file"} failed: {_STORAGE_ERRNOS[error.errno]}'
+  message = error.message.strip()
+  for reason in _STORAGE_ERRNOS.values():
+    if reason in message:
+      path = message.split(';')[0].strip() if ';' in message else 'a file'
+      return f'writing {path} failed: {reason}'
+  return None
 
 
 def without_gin_context(message: str) -> str:

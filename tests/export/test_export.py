@@ -91,3 +91,33 @@ def test_initial_rows_ignore_previous_action_and_rows_are_independent(exported):
              prev_reward=tf.constant([0.0]), **single)
   np.testing.assert_allclose(c['logits'][0], a['logits'][1], atol=1e-5)
   assert int(c['action'][0]) == int(a['action'][1])
+
+
+def test_rows_at_different_positions_one_sliding_batch_like_each_alone(exported):
+  """The state carries each row's key/value caches; a full row slides (and re-encodes its kept
+  tokens) in the same call as rows that only decode one token."""
+  policy = tf.saved_model.load(os.path.join(exported, 'export', 'ad', '20'))
+  action, initial = policy.signatures['action'], policy.signatures['get_initial_state']
+  rng = np.random.default_rng(0)
+
+  def advance(state, steps):
+    for _ in range(steps):
+      out = action(observation=tf.constant(rng.integers(0, 9, [1, 2]), tf.int32),
+                   prev_action=tf.constant(rng.integers(0, 5, [1]), tf.int32),
+                   prev_reward=tf.constant(rng.integers(0, 2, [1]), tf.float32), **state)
+      state = {k: v for k, v in out.items() if k.startswith('state_')}
+    return state
+
+  full_row = advance(initial(batch_size=tf.constant(1)), 40)  # Context 40: full, slides next.
+  mid_row = advance(initial(batch_size=tf.constant(1)), 13)
+  assert full_row['state_keys'].shape[3] == 40  # [B, layers, heads, context, head_dim]
+  both = {k: tf.concat([full_row[k], mid_row[k]], axis=0) for k in full_row}
+  inputs = dict(observation=tf.constant([[1, 2], [3, 4]], tf.int32),
+                prev_action=tf.constant([2, 0]), prev_reward=tf.constant([1.0, 0.0]))
+  batched = action(**inputs, **both)
+  for row, state in enumerate((full_row, mid_row)):
+    alone = action(**{k: v[row:row + 1] for k, v in inputs.items()}, **state)
+    np.testing.assert_allclose(batched['logits'][row], alone['logits'][0], atol=1e-5)
+    np.testing.assert_allclose(batched['state_keys'][row], alone['state_keys'][0], atol=1e-5)
+    assert int(batched['action'][row]) == int(alone['action'][0])
+  assert batched['state_position'].numpy().tolist() == [21, 14]  # 40 - 20 kept, + 1; 13 + 1.

@@ -56,3 +56,29 @@ def test_inside_a_compiled_loop_equals_full():
 def test_an_unbuilt_model_is_an_error():
   with pytest.raises(ValueError, match='build_seeded'):
     incremental_decoder.IncrementalDecoder(make_model(), 2)
+
+
+def test_decode_rows_with_a_position_per_row_equals_full():
+  """Explicit caches, rows at different positions (the served policy's case)."""
+  model, inputs = make_model(), random_inputs(batch=3, seed=4)
+  full = model(inputs).numpy()
+  _, keys, values = incremental_decoder.prefill_caches(
+      model, {k: tf.constant(v[:, :40]) for k, v in inputs.items()})
+  keys, values = tf.stack(keys, axis=1), tf.stack(values, axis=1)  # [B, L, H, 40, head_dim]
+  weights = incremental_decoder.layer_weights(model)
+  positions = np.array([5, 39, 22], np.int32)
+  # Garbage after each row's position must not matter: it is about to be overwritten or unseen.
+  garbage = tf.random.normal(keys.shape, seed=1)
+  after = (np.arange(40)[None] >= positions[:, None])[:, None, None, :, None]
+  keys, values = tf.where(after, garbage, keys), tf.where(after, garbage, values)
+  token = {k: tf.constant(v[np.arange(3), positions]) for k, v in inputs.items()}
+  logits, new_keys, new_values = incremental_decoder.decode_rows(model, weights, token,
+                                                                 tf.constant(positions), keys,
+                                                                 values)
+  np.testing.assert_allclose(logits.numpy(), full[np.arange(3), positions], atol=1e-5)
+  assert new_keys.shape == keys.shape
+  # Row 0's next token, decoded from the returned caches, also equals the full pass.
+  token = {k: tf.constant(v[:1, 6]) for k, v in inputs.items()}
+  logits, _, _ = incremental_decoder.decode_rows(model, weights, token, tf.constant([6]),
+                                                 new_keys[:1], new_values[:1])
+  np.testing.assert_allclose(logits.numpy()[0], full[0, 6], atol=1e-5)

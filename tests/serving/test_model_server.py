@@ -27,9 +27,11 @@ from tensorflow_serving.config import model_server_config_pb2
 from google.protobuf import text_format
 
 import ad_tf.envs
+from serving import batching
 from serving import model_config
 from serving import prediction_service
 from serving import predictors
+from serving import saved_model_runner
 from tests.tiny_runs import REPO
 
 
@@ -46,9 +48,10 @@ def base_paths(tiny_export_root, tmp_path):
   return tmp_path
 
 
-def start(config, poll=0.0):
+def start(config, poll=0.0, options=saved_model_runner.LoadOptions()):
   port, rest_port = portpicker.pick_unused_port(), portpicker.pick_unused_port()
-  server = prediction_service.serve(config, port, rest_port, poll_wait_seconds=poll)
+  server = prediction_service.serve(config, port, rest_port, poll_wait_seconds=poll,
+                                    options=options)
   return server, f'localhost:{port}', f'localhost:{rest_port}'
 
 
@@ -239,7 +242,10 @@ def test_load_16_clients_two_models_and_a_reload_no_errors_no_crossed_state(base
   config = config_of(f'''model_config_list {{
       config {{ name: "ad" base_path: "{base_paths / 'ad'}" }}
       config {{ name: "ed" base_path: "{base_paths / 'ed'}" }} }}''')
-  server, target, _ = start(config, poll=0.2)
+  # With batching, as in production: concurrent rows of the two models run in shared batches,
+  # and the version unloaded mid-load answers what it has queued.
+  server, target, _ = start(config, poll=0.2, options=saved_model_runner.LoadOptions(
+      batching=batching.BatchingParameters(max_batch_size=8, batch_timeout_micros=500)))
   task = ad_tf.envs.get_family('darkroom').split_tasks('test')[0]
   episodes = 50  # x 20 steps = 1,000 steps per client.
   try:
