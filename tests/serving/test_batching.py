@@ -1,6 +1,9 @@
 """serving.batching: concurrent requests share batches, each gets its own rows, errors reach all."""
 
 import concurrent.futures
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -8,6 +11,7 @@ import numpy as np
 import pytest
 
 from serving import batching
+from tests.tiny_runs import REPO
 
 
 def slow_double(calls):
@@ -76,3 +80,18 @@ def test_parameters_in_tf_serving_text_format():
 def test_bad_parameters_name_what_is_wrong(text, message):
   with pytest.raises(batching.BatchingConfigError, match=message):
     batching.parse(text, 'b.config')
+
+
+def test_the_shipped_batching_config_parses():
+  assert batching.read(os.path.join(REPO, 'serving', 'batching.config')).max_batch_size == 32
+
+
+def test_server_binary_reports_a_bad_batching_file_in_one_line(tmp_path):
+  bad = tmp_path / 'batching.config'
+  bad.write_text('max_batch_size { value: 8 }\nallowed_batch_sizes: 4\n')
+  result = subprocess.run([sys.executable, '-m', 'serving.server', f'--model_base_path={tmp_path}',
+                           '--enable_batching', f'--batching_parameters_file={bad}'],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+  assert result.returncode != 0
+  assert result.stderr.strip().splitlines()[-1].startswith(f'error: {bad}: cannot parse')
+  assert 'Traceback' not in result.stderr
