@@ -59,6 +59,10 @@ def no_observation() -> ObservationSpec:
   return ObservationSpec(NONE, (), np.dtype(np.int32), 0, 0)
 
 
+def image(height: int, width: int, channels: int = 3) -> ObservationSpec:
+  return ObservationSpec(IMAGE, (height, width, channels), np.dtype(np.uint8), 0, 255)
+
+
 @dataclasses.dataclass(frozen=True)
 class EnvSpec:
   """An environment family's interface: observation, discrete actions, fixed episode length."""
