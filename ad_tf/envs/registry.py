@@ -11,6 +11,7 @@ from ad_tf.envs import darkroom
 from ad_tf.envs import family
 from ad_tf.envs import key_to_door
 from ad_tf.envs import specs
+from ad_tf.envs import watermaze
 
 _FAMILIES: Dict[str, family.EnvironmentFamily] = {
     'darkroom': darkroom.DarkRoomFamily(),
@@ -18,6 +19,7 @@ _FAMILIES: Dict[str, family.EnvironmentFamily] = {
         name='darkroom_hard', size=17, episode_length=20, reward_once=True),
     'key_to_door': key_to_door.KeyToDoorFamily(),
     'bandit': bandit.BanditFamily(),
+    'watermaze': watermaze.WatermazeFamily(),
 }
 ENV_NAMES = tuple(_FAMILIES)
 

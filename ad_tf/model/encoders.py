@@ -5,6 +5,7 @@
 are the only place outside `ad_tf.envs` that looks at an observation's kind.
 """
 
+import gin
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
@@ -35,6 +36,41 @@ class NoObservationEncoder(tf.keras.layers.Layer):
     return tf.zeros(tf.concat([tf.shape(observation), [self._dim]], 0))
 
 
+@gin.configurable
+class ImageObservationEncoder(tf.keras.layers.Layer):
+  """uint8 frames [..., H, W, C] -> [..., D]: the paper's Watermaze encoder (Table 3).
+
+  `num_blocks` conv blocks, each Conv2D (`channels`, `kernel`, `stride`, same padding),
+  BatchNorm (decay 0.999, eps 1e-5), ReLU, 2x2 max pooling (stride 2) and dropout; then a linear
+  layer of `hidden_units` (the paper's final 256-unit layer) and, since every step input is
+  summed into one token, a projection to the embedding size D. Frames are scaled to [0, 1].
+  """
+
+  def __init__(self, embedding_dim: int, channels: int = 128, kernel: int = 5, stride: int = 2,
+               num_blocks: int = 3, hidden_units: int = 256, dropout: float = 0.2, **kwargs):
+    super().__init__(**kwargs)
+    self._blocks = []
+    for i in range(num_blocks):
+      self._blocks += [
+          tf.keras.layers.Conv2D(channels, kernel, stride, padding='same', name=f'conv_{i}'),
+          tf.keras.layers.BatchNormalization(momentum=0.999, epsilon=1e-5, name=f'norm_{i}'),
+          tf.keras.layers.ReLU(),
+          tf.keras.layers.MaxPool2D(2, 2, padding='same'),
+          tf.keras.layers.Dropout(dropout)]
+    self._flatten = tf.keras.layers.Flatten()
+    self._hidden = tf.keras.layers.Dense(hidden_units, name='hidden')
+    self._projection = tf.keras.layers.Dense(embedding_dim, name='projection')
+
+  def call(self, observation, training=None):
+    frame_shape = tf.shape(observation)[-3:]
+    leading = tf.shape(observation)[:-3]
+    x = tf.reshape(tf.cast(observation, tf.float32) / 255.0, tf.concat([[-1], frame_shape], 0))
+    for layer in self._blocks:
+      x = layer(x, training=training)
+    x = self._projection(self._hidden(self._flatten(x)))
+    return tf.reshape(x, tf.concat([leading, [-1]], 0))
+
+
 def _unsupported(spec: specs.ObservationSpec, what: str) -> NotImplementedError:
   return NotImplementedError(f'No {what} for {spec.kind!r} observations yet; supported kinds: '
                              f'{specs.GRID_CELL!r}, {specs.NONE!r}.')
@@ -46,6 +82,8 @@ def observation_encoder(spec: specs.ObservationSpec, embedding_dim: int) -> tf.k
     return GridObservationEncoder(spec.grid_size, embedding_dim, name='observation_encoder')
   if spec.kind == specs.NONE:
     return NoObservationEncoder(embedding_dim, name='observation_encoder')
+  if spec.kind == specs.IMAGE:
+    return ImageObservationEncoder(embedding_dim, name='observation_encoder')
   raise _unsupported(spec, 'transformer encoder')
 
 

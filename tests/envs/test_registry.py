@@ -11,7 +11,8 @@ def as_keys(tasks):
 
 
 def test_known_names():
-  assert set(ad_tf.envs.ENV_NAMES) == {'darkroom', 'darkroom_hard', 'key_to_door', 'bandit'}
+  assert set(ad_tf.envs.ENV_NAMES) == {'darkroom', 'darkroom_hard', 'key_to_door', 'bandit',
+                                       'watermaze'}
 
 
 def test_unknown_name_is_one_clear_error():
