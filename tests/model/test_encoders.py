@@ -1,0 +1,53 @@
+"""Observation encoders chosen from the spec: the paper's Watermaze image encoder (Table 3)."""
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+import ad_tf.envs
+from ad_tf.model import encoders
+from ad_tf.model import incremental_decoder
+from tests.model.test_transformer import make_model
+
+
+def test_the_image_encoder_is_table_3():
+  encoder = encoders.observation_encoder(ad_tf.envs.get_spec('watermaze').observation, 64)
+  assert isinstance(encoder, encoders.ImageObservationEncoder)
+  frames = tf.zeros([2, 3, 72, 96, 3], tf.uint8)
+  assert encoder(frames).shape == (2, 3, 64)  # [B, T, D]: one embedding per frame.
+  convs = [l for l in encoder._blocks if isinstance(l, tf.keras.layers.Conv2D)]  # pylint: disable=protected-access
+  norms = [l for l in encoder._blocks if isinstance(l, tf.keras.layers.BatchNormalization)]  # pylint: disable=protected-access
+  drops = [l for l in encoder._blocks if isinstance(l, tf.keras.layers.Dropout)]  # pylint: disable=protected-access
+  assert [(c.filters, c.kernel_size, c.strides) for c in convs] == [(128, (5, 5), (2, 2))] * 3
+  assert [(n.momentum, n.epsilon) for n in norms] == [(0.999, 1e-5)] * 3
+  assert [d.rate for d in drops] == [0.2] * 3
+  assert encoder._hidden.units == 256  # pylint: disable=protected-access
+
+
+def test_frames_differ_in_embedding_and_dropout_only_in_training():
+  with gin.unlock_config():
+    gin.bind_parameter('ImageObservationEncoder.channels', 8)
+  encoder = encoders.observation_encoder(ad_tf.envs.get_spec('watermaze').observation, 16)
+  rng = np.random.default_rng(0)
+  frames = tf.constant(rng.integers(0, 256, [4, 72, 96, 3]), tf.uint8)
+  inference = encoder(frames, training=False).numpy()
+  np.testing.assert_array_equal(encoder(frames, training=False).numpy(), inference)
+  assert not np.allclose(inference[0], inference[1])
+  assert not np.allclose(encoder(frames, training=True).numpy(), inference)
+
+
+def test_a_watermaze_model_decodes_incrementally_like_its_full_pass():
+  with gin.unlock_config():
+    gin.bind_parameter('ImageObservationEncoder.channels', 8)
+  model = make_model('watermaze', max_length=12)
+  rng = np.random.default_rng(1)
+  inputs = {'observation': rng.integers(0, 256, (2, 12, 72, 96, 3)).astype(np.uint8),
+            'time': np.tile(np.arange(12), (2, 1)).astype(np.int32),
+            'prev_action': rng.integers(0, 8, (2, 12)).astype(np.int32),
+            'prev_reward': rng.integers(0, 2, (2, 12)).astype(np.float32)}
+  full = model(inputs).numpy()
+  decoder = incremental_decoder.IncrementalDecoder(model, 2)
+  weights = decoder.layer_weights()
+  steps = [decoder.step({k: tf.constant(v[:, t]) for k, v in inputs.items()}, tf.constant(t),
+                        weights).numpy() for t in range(12)]
+  np.testing.assert_allclose(np.stack(steps, axis=1), full, atol=1e-4)
