@@ -41,6 +41,11 @@ class BatchedEnvironment(specs.DeclaresSpec, abc.ABC):
   def observe(self, state: State) -> tf.Tensor:
     """The observation [B, *spec.observation.shape] of the current state."""
 
+  def agent_observe(self, state: State) -> tf.Tensor:
+    """What a source agent reads [B, *spec.agent_view.shape]: the observation, unless the
+    family declares a privileged agent state (`EnvSpec.agent_state`)."""
+    return self.observe(state)
+
   def initial_state(self, tasks: Mapping[str, tf.Tensor], seeds: tf.Tensor) -> State:
     """State before the first episode (call `reset` next); `seeds` [B] drive the environment's
     own randomness."""

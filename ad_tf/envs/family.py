@@ -45,6 +45,14 @@ class EnvironmentFamily(specs.DeclaresSpec, abc.ABC):
     override this."""
     return self.sample(split, num, rng)
 
+  def observations_of(self, recorded: np.ndarray) -> np.ndarray:
+    """The observations [..., *observation.shape] of what a source's history recorded
+    [..., *agent_view.shape]: the observations themselves, unless the family gives its agents a
+    privileged state (`EnvSpec.agent_state`), which it then draws as observations."""
+    if self.spec.agent_state is None:
+      return recorded
+    raise NotImplementedError(f'{self.name} declares an agent state but cannot draw it.')
+
   @abc.abstractmethod
   def py_environment(self, task: Task, seed: int) -> py_environment.PyEnvironment:
     """One tf_agents PyEnvironment running `task`."""

@@ -8,7 +8,9 @@ encoder factories (`ad_tf.model.encoders`) look at the observation's `kind`.
 Kinds:
   'grid_cell' (x, y) int32 [2] on a square grid of `grid_size` (Dark Room, Key-to-Door);
   'none'      an int32 scalar that carries no information (the bandit);
-  'image'     uint8 [height, width, channels] pixels.
+  'image'     uint8 [height, width, channels] pixels;
+  'pose'      float64 (x, y, heading) in a square [minimum, maximum]^2, heading in [0, 2 pi):
+              never an observation, only an agent's privileged state (`EnvSpec.agent_state`).
 """
 
 import dataclasses
@@ -21,7 +23,8 @@ from tf_agents.specs import array_spec
 GRID_CELL = 'grid_cell'
 NONE = 'none'
 IMAGE = 'image'
-OBSERVATION_KINDS = (GRID_CELL, NONE, IMAGE)
+POSE = 'pose'
+OBSERVATION_KINDS = (GRID_CELL, NONE, IMAGE, POSE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +36,8 @@ class ObservationSpec:
   dtype: np.dtype
   minimum: int
   maximum: int
-  #: Side of the square grid, for 'grid_cell' observations.
+  #: Side of the square grid, for 'grid_cell' observations; for 'pose', the cells per side that
+  #: a source agent's features and its count bonus cut the square into.
   grid_size: Optional[int] = None
 
   def __post_init__(self):
@@ -63,6 +67,11 @@ def image(height: int, width: int, channels: int = 3) -> ObservationSpec:
   return ObservationSpec(IMAGE, (height, width, channels), np.dtype(np.uint8), 0, 255)
 
 
+def pose(half_side: int, cells_per_side: int) -> ObservationSpec:
+  return ObservationSpec(POSE, (3,), np.dtype(np.float64), -half_side, half_side,
+                         grid_size=cells_per_side)
+
+
 @dataclasses.dataclass(frozen=True)
 class EnvSpec:
   """An environment family's interface: observation, discrete actions, fixed episode length."""
@@ -71,6 +80,15 @@ class EnvSpec:
   observation: ObservationSpec
   num_actions: int
   episode_length: int
+  #: What a source agent reads instead of the observation, if anything (Watermaze: its pose,
+  #: while AD sees only frames). Learning histories record it; the dataset stores observations.
+  agent_state: Optional[ObservationSpec] = None
+
+  @property
+  def agent_view(self) -> ObservationSpec:
+    """What a source agent reads: its privileged state if the family has one, else the
+    observation."""
+    return self.agent_state or self.observation
 
   def observation_array_spec(self) -> array_spec.BoundedArraySpec:
     obs = self.observation

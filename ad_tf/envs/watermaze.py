@@ -76,9 +76,13 @@ _MOVES = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 
 _SPLIT_SALT = 20221026
 
 
+#: Cells per side of the square around the arena in a source agent's pose features.
+AGENT_CELLS = 20
+
+
 def env_spec() -> specs.EnvSpec:
   return specs.EnvSpec('watermaze', specs.image(HEIGHT, WIDTH, CHANNELS), NUM_ACTIONS,
-                       EPISODE_LENGTH)
+                       EPISODE_LENGTH, agent_state=specs.pose(int(ARENA_RADIUS), AGENT_CELLS))
 
 
 def _ray_angles() -> np.ndarray:
@@ -236,6 +240,17 @@ class BatchedWatermaze(batched_environment.BatchedEnvironment):
   def observe(self, state):
     return render_tf(state['x'], state['y'], state['heading'])
 
+  def agent_observe(self, state):
+    return tf.stack([state['x'], state['y'], state['heading']], axis=-1)  # float64: exact.
+
+
+_RENDER_BATCH = 512
+
+
+@tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float64)])
+def _render_batch(poses):
+  return render_tf(poses[:, 0], poses[:, 1], poses[:, 2])
+
 
 def _cell_hash(platform: np.ndarray) -> np.ndarray:
   """The salted hash of the CELL x CELL square holding each platform centre [N, 2]."""
@@ -283,6 +298,14 @@ class WatermazeFamily(family.EnvironmentFamily):
       if in_split(platform[None], split)[0]:
         tasks.append({'platform': platform.astype(np.float32)})
     return tasks
+
+  def observations_of(self, recorded: np.ndarray) -> np.ndarray:
+    """Frames [..., 72, 96, 3] of recorded poses [..., 3] (x, y, heading), drawn in batches."""
+    poses = np.asarray(recorded, np.float64).reshape(-1, 3)
+    frames = [_render_batch(tf.constant(poses[i:i + _RENDER_BATCH])).numpy()
+              for i in range(0, len(poses), _RENDER_BATCH)]
+    frames = np.concatenate(frames) if frames else np.zeros([0, HEIGHT, WIDTH, CHANNELS], np.uint8)
+    return frames.reshape(*np.shape(recorded)[:-1], HEIGHT, WIDTH, CHANNELS)
 
   def py_environment(self, task, seed):
     del seed  # Deterministic given the task.

@@ -9,6 +9,8 @@ dict to 'a/b' keys, cast each value to its declared dtype, check its shape, and 
 int64, float or bytes list. `ExampleEncoder` does exactly that, in TFDS's feature order, so its
 bytes are identical to TFDS's (tests/generation/test_example_encoding.py compares them on every
 environment's features); nested sequences (ragged features) are refused at construction.
+`Image` features (Watermaze's frames) are PNG-encoded with the op TFDS uses
+(`tf.io.encode_png`, default compression), a whole sequence of frames in one call.
 """
 
 from typing import Any, Dict, List, Tuple
@@ -33,12 +35,32 @@ def _flat_specs(features: tfds.features.FeaturesDict) -> List[Tuple[str, np.dtyp
   return specs
 
 
+def _image_features(feature, prefix: str = '') -> Dict[str, tfds.features.Image]:
+  """Flat key ('steps/observation') -> Image feature, for every Image in `feature`."""
+  if isinstance(feature, tfds.features.Image):
+    return {prefix: feature}
+  if isinstance(feature, tfds.features.Sequence):  # Dataset (RLDS steps) is a Sequence.
+    return _image_features(feature.feature, prefix)
+  if isinstance(feature, tfds.features.FeaturesDict):
+    images = {}
+    for key, inner in feature.items():
+      images.update(_image_features(inner, f'{prefix}/{key}' if prefix else key))
+    return images
+  return {}
+
+
+@tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.uint8)])
+def _encode_pngs(frames):
+  return tf.map_fn(tf.io.encode_png, frames, fn_output_signature=tf.string)
+
+
 class ExampleEncoder:
   """`encode(example) -> bytes`, byte-identical to TFDS's encode + serialize for flat features."""
 
   def __init__(self, features: tfds.features.FeaturesDict):
     self._specs = _flat_specs(features)
     self._keys = {key for key, _, _ in self._specs}
+    self._images = _image_features(features)
 
   def encode(self, example: Dict[str, Any]) -> bytes:
     flat = tfds.core.utils.flatten_nest_dict(example)  # TFDS's own keys and order.
@@ -49,8 +71,24 @@ class ExampleEncoder:
           f'{extra}. Build episodes with ad_tf.generation.rlds_episodes.')
     feature = {}
     for key, dtype, shape in self._specs:
+      if key in self._images:
+        feature[key] = self._image(key, flat[key], self._images[key], shape)
+        continue
       feature[key] = self._feature(key, flat[key], dtype, shape)
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+  @staticmethod
+  def _image(key: str, value: Any, image: tfds.features.Image, shape: tuple) -> tf.train.Feature:
+    frames = np.asarray(value)
+    frame_shape = tuple(image.shape)
+    if shape == ():  # One image, not a sequence of them.
+      frames = frames[None]
+    if frames.dtype != np.uint8 or frames.shape[1:] != frame_shape:
+      raise ExampleEncodingError(
+          f'Feature {key!r} holds {"frames" if shape else "a frame"} of shape '
+          f'{frames.shape[1:]} and dtype {frames.dtype}; the dataset declares uint8 {frame_shape}.')
+    encoded = _encode_pngs(tf.constant(frames)).numpy().tolist() if len(frames) else []
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=encoded))
 
   @staticmethod
   def _feature(key: str, value: Any, dtype: np.dtype, shape: tuple) -> tf.train.Feature:

@@ -218,7 +218,8 @@ def _run_tasks(todo, tasks, source, writers) -> None:
   thread.start()
   start, done = time.time(), 0
   seeds = [task_seed(writers[0][0]['seed'], task_index) for task_index in todo]
-  observation_dtype = ad_tf.envs.get_spec(writers[0][0]['env_name']).observation.dtype
+  env_family = ad_tf.envs.get_family(writers[0][0]['env_name'])
+  observation_dtype = env_family.spec.observation.dtype
   try:
     for learned in source.learn_in_groups([tasks[task_index] for task_index in todo], seeds):
       group = slice(done, done + len(learned))
@@ -227,8 +228,11 @@ def _run_tasks(todo, tasks, source, writers) -> None:
           if writer.is_done(task_index):
             continue
           kept = _kept_episodes(histories.num_episodes, generation)
+          selected = histories.select_episodes(kept)
+          # A source that read a privileged state recorded it; the dataset holds observations.
+          selected.observations = env_family.observations_of(selected.observations)
           pending.put((writer, task_index, rlds_episodes.episodes(
-              histories.select_episodes(kept), kept, observation_dtype=observation_dtype,
+              selected, kept, observation_dtype=observation_dtype,
               task=tasks[task_index],
               task_index=task_index, seed=seed, source=source.name,
               first_history_id=task_index * source.num_actors)))

@@ -27,7 +27,7 @@ def episode_steps(observations: np.ndarray, actions: np.ndarray, rewards: np.nda
   num_steps = len(actions) + 1
   index = np.arange(num_steps)
   return {
-      rlds.OBSERVATION: observations.astype(observation_dtype),
+      rlds.OBSERVATION: observations.astype(observation_dtype, copy=False),
       rlds.ACTION: np.append(actions, 0).astype(np.int32),
       rlds.REWARD: np.append(rewards, 0).astype(np.float32),
       ACTION_PROBS: np.concatenate([action_probs, np.zeros_like(action_probs[:1])]).astype(

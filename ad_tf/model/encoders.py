@@ -6,6 +6,7 @@ are the only place outside `ad_tf.envs` that looks at an observation's kind.
 """
 
 import gin
+import numpy as np
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
@@ -44,12 +45,17 @@ class ImageObservationEncoder(tf.keras.layers.Layer):
   BatchNorm (decay 0.999, eps 1e-5), ReLU, 2x2 max pooling (stride 2) and dropout; then a linear
   layer of `hidden_units` (the paper's final 256-unit layer) and, since every step input is
   summed into one token, a projection to the embedding size D. Frames are scaled to [0, 1].
+  `input_pool` > 1 (not in the paper; for CPU budgets) averages input_pool x input_pool pixels
+  before the first block.
   """
 
   def __init__(self, embedding_dim: int, channels: int = 128, kernel: int = 5, stride: int = 2,
-               num_blocks: int = 3, hidden_units: int = 256, dropout: float = 0.2, **kwargs):
+               num_blocks: int = 3, hidden_units: int = 256, dropout: float = 0.2,
+               input_pool: int = 1, **kwargs):
     super().__init__(**kwargs)
     self._blocks = []
+    if input_pool > 1:
+      self._blocks.append(tf.keras.layers.AveragePooling2D(input_pool, padding='same'))
     for i in range(num_blocks):
       self._blocks += [
           tf.keras.layers.Conv2D(channels, kernel, stride, padding='same', name=f'conv_{i}'),
@@ -87,20 +93,27 @@ def observation_encoder(spec: specs.ObservationSpec, embedding_dim: int) -> tf.k
   raise _unsupported(spec, 'transformer encoder')
 
 
+#: Heading bins of a pose's features (Watermaze turns by 30 degrees: one bin per heading).
+POSE_HEADINGS = 12
+
+
 class AgentFeatures:
   """A source agent's view of observations of one spec: `encode` [B, *shape] -> [B, size].
 
   Grid cells become one-hot x concatenated with one-hot y (a tabular-friendly input for an MLP);
-  observations without information give a single constant feature.
+  observations without information give a single constant feature; a pose (an agent's privileged
+  state) gives x, y, cos and sin of the heading, then one-hot x cell, y cell and heading bin.
   """
 
   def __init__(self, spec: specs.ObservationSpec):
-    if spec.kind not in (specs.GRID_CELL, specs.NONE):
+    if spec.kind not in (specs.GRID_CELL, specs.NONE, specs.POSE):
       raise _unsupported(spec, 'source-agent features')
     self._spec = spec
-    self.size = 2 * spec.grid_size if spec.kind == specs.GRID_CELL else 1
+    self.size = {specs.GRID_CELL: 2 * (spec.grid_size or 0), specs.NONE: 1,
+                 specs.POSE: 4 + 2 * (spec.grid_size or 0) + POSE_HEADINGS}[spec.kind]
     #: Distinct cells an observation can name (count-based exploration), or None.
-    self.num_cells = spec.num_cells
+    self.num_cells = (spec.grid_size ** 2 * POSE_HEADINGS if spec.kind == specs.POSE
+                      else spec.num_cells)
 
   def tensor_spec(self) -> tf.TensorSpec:
     return tensor_spec.TensorSpec([self.size], tf.float32, name='observation')
@@ -108,15 +121,35 @@ class AgentFeatures:
   def encode(self, observation: tf.Tensor) -> tf.Tensor:
     if self._spec.kind == specs.NONE:
       return tf.ones([tf.shape(observation)[0], 1], tf.float32)
+    if self._spec.kind == specs.POSE:
+      x, y, heading = tf.unstack(observation, axis=-1)
+      cells = self._pose_cells(observation)
+      size = self._spec.grid_size
+      continuous = tf.stack([x / self._spec.maximum, y / self._spec.maximum, tf.cos(heading),
+                             tf.sin(heading)], axis=-1)
+      return tf.concat([tf.cast(continuous, tf.float32),
+                        tf.one_hot(cells[..., 0], size), tf.one_hot(cells[..., 1], size),
+                        tf.one_hot(cells[..., 2], POSE_HEADINGS)], axis=-1)
     size = self._spec.grid_size
     return tf.concat([tf.one_hot(observation[:, 0], size), tf.one_hot(observation[:, 1], size)],
                      axis=-1)
 
 
+  def _pose_cells(self, pose: tf.Tensor) -> tf.Tensor:
+    """[..., 3] poses -> [..., 3] int32 (x cell, y cell, heading bin)."""
+    low, high, size = self._spec.minimum, self._spec.maximum, self._spec.grid_size
+    position = tf.cast(tf.floor((pose[..., :2] - low) / (high - low) * size), tf.int32)
+    heading = tf.cast(tf.floor(tf.math.floormod(pose[..., 2], 2 * np.pi) / (2 * np.pi)
+                               * POSE_HEADINGS + 0.5), tf.int32) % POSE_HEADINGS
+    return tf.concat([tf.clip_by_value(position, 0, size - 1), heading[..., None]], axis=-1)
+
   def cell_index(self, observation: tf.Tensor) -> tf.Tensor:
-    """[..., 2] grid cells -> [...] indices in 0..num_cells - 1 (x-major)."""
+    """[..., 2] grid cells (or [..., 3] poses) -> [...] indices in 0..num_cells - 1."""
     if self.num_cells is None:
       raise ValueError(f'{self._spec.kind!r} observations name no cells.')
+    if self._spec.kind == specs.POSE:
+      cells = self._pose_cells(observation)
+      return (cells[..., 0] * self._spec.grid_size + cells[..., 1]) * POSE_HEADINGS + cells[..., 2]
     return observation[..., 0] * self._spec.grid_size + observation[..., 1]
 
 

@@ -122,7 +122,7 @@ class PpoSource(source.Source):
     if not episode_reward_inputs:  # Off: recorded as before it existed, so datasets made
       del self.hyperparameters['episode_reward_inputs']  # without it keep their metadata.
     self._env = ad_tf.envs.load_batched(env_name)
-    self._features = encoders.agent_features(self._env.spec.observation)
+    self._features = encoders.agent_features(self._env.spec.agent_view)
     if exploration_bonus and self._features.num_cells is None:
       raise ValueError(f'PpoSource.exploration_bonus counts visited cells; {env_name!r} has no '
                        'cells. Use exploration_bonus=0.')
@@ -180,8 +180,11 @@ class PpoSource(source.Source):
     """
     env, policy = self._env, self._agent.collect_policy
     length, rows = env.episode_length, row_seeds.shape[0]
-    env_state, observation = env.reset(env_state)
-    observations = tf.TensorArray(env.spec.observation.tf_dtype, size=length + 1).write(
+    env_state, _ = env.reset(env_state)
+    # What the agent reads, and what its history records: the observation, or the family's
+    # privileged agent state (Watermaze: the pose; its frames are drawn when the data is written).
+    observation = env.agent_observe(env_state)
+    observations = tf.TensorArray(env.spec.agent_view.tf_dtype, size=length + 1).write(
         0, observation)
     actions = tf.TensorArray(tf.int32, size=length)
     rewards = tf.TensorArray(tf.float32, size=length)
@@ -197,7 +200,8 @@ class PpoSource(source.Source):
       step_logits = policy.distribution(time_step).info['dist_params']['logits']
       step = tf.fill([rows], tf.cast(iteration, tf.int32) * length + t)
       action = action_sampling.sample(step_logits, row_seeds, step)
-      env_state, observation, reward = env.step(env_state, action, check_actions=False)
+      env_state, _, reward = env.step(env_state, action, check_actions=False)
+      observation = env.agent_observe(env_state)
       earned += tf.cast(reward > 0, tf.int32)
       observations = observations.write(t + 1, observation)
       actions = actions.write(t, action)

@@ -122,3 +122,24 @@ def test_splits_are_disjoint_regions_and_sampling_is_deterministic():
 def test_a_platform_outside_the_annulus_is_one_clear_error():
   with pytest.raises(ValueError, match='distance in 0.3..0.7'):
     ad_tf.envs.load('watermaze', {'platform': [0.9, 0.0]})
+
+
+def test_recorded_poses_are_drawn_as_the_frames_the_environment_showed():
+  env = ad_tf.envs.load_batched('watermaze')
+  tasks = ad_tf.envs.stack_tasks('watermaze', ad_tf.envs.sample_tasks('watermaze', 'train', 3, 0))
+  state = env.initial_state(tasks, tf.range(3))
+  state, frames = env.reset(state)
+  poses, shown = [env.agent_observe(state).numpy()], [frames.numpy()]
+  actions = np.random.default_rng(2).integers(0, 8, (20, 3)).astype(np.int32)
+  for action in actions:
+    state, frames, _ = env.step(state, tf.constant(action))
+    poses.append(env.agent_observe(state).numpy())
+    shown.append(frames.numpy())
+  poses, shown = np.stack(poses, axis=1), np.stack(shown, axis=1)  # [B, T, ...]
+  assert poses.dtype == np.float64 and poses.shape == (3, 21, 3)
+  np.testing.assert_array_equal(ad_tf.envs.get_family('watermaze').observations_of(poses), shown)
+
+
+def test_other_families_record_their_observations_as_they_are():
+  recorded = np.arange(12, dtype=np.int32).reshape(3, 2, 2)
+  assert ad_tf.envs.get_family('darkroom').observations_of(recorded) is recorded

@@ -51,3 +51,18 @@ def test_a_watermaze_model_decodes_incrementally_like_its_full_pass():
   steps = [decoder.step({k: tf.constant(v[:, t]) for k, v in inputs.items()}, tf.constant(t),
                         weights).numpy() for t in range(12)]
   np.testing.assert_allclose(np.stack(steps, axis=1), full, atol=1e-4)
+
+
+def test_pose_features_and_cells():
+  features = encoders.agent_features(ad_tf.envs.get_spec('watermaze').agent_view)
+  assert features.size == 4 + 20 + 20 + 12 and features.num_cells == 20 * 20 * 12
+  poses = tf.constant([[0.0, 0.0, 0.0], [-0.99, 0.99, np.pi / 6], [0.04, 0.0, 2 * np.pi - 1e-9]],
+                      tf.float64)
+  encoded = features.encode(poses).numpy()
+  assert encoded.shape == (3, 56) and encoded.dtype == np.float32
+  np.testing.assert_allclose(encoded[1, :4], [-0.99, 0.99, np.cos(np.pi / 6), np.sin(np.pi / 6)],
+                             rtol=1e-6)
+  # Cells of 0.1: x = 0 and x = 0.04 share cell 10; -0.99 is cell 0, 0.99 cell 19. Heading bins
+  # of 30 degrees: 0 and just under 2 pi share bin 0; pi / 6 is bin 1.
+  cells = features.cell_index(poses).numpy()
+  assert cells.tolist() == [(10 * 20 + 10) * 12, (0 * 20 + 19) * 12 + 1, (10 * 20 + 10) * 12]

@@ -129,3 +129,22 @@ def test_episode_reward_inputs_let_ppo_learn_key_then_door():
 def test_negative_episode_reward_inputs_is_one_clear_error():
   with pytest.raises(ValueError, match='episode_reward_inputs=-1 must be >= 0'):
     ppo.PpoSource('key_to_door', episode_reward_inputs=-1)
+
+
+def test_on_watermaze_ppo_reads_the_pose_records_it_and_learns_a_platform():
+  """Watermaze declares a privileged agent state: PPO reads (and its histories record) the pose,
+  never the frames, and finds the hidden platform from it."""
+  task = {'platform': np.array([0.5, 0.2], np.float32)}
+  source = ppo.PpoSource('watermaze', num_actors=4, num_iterations=80, fc_layer_params=(64, 64),
+                         learning_rate=2e-3, exploration_bonus=0.1)
+  histories = source.learn(task, seed=1)
+  assert histories.observations.shape == (4, 80, 51, 3)  # (x, y, heading), float64.
+  assert histories.observations.dtype == np.float64
+  np.testing.assert_array_equal(histories.observations[:, :, 0], 0.0)  # Centre, facing east.
+  on_platform = np.hypot(histories.observations[..., 1:, 0] - 0.5,
+                         histories.observations[..., 1:, 1] - 0.2) <= 0.15
+  np.testing.assert_array_equal(histories.rewards, on_platform.astype(np.float32))
+  returns = histories.returns().mean(axis=0)
+  oracle = ad_tf.envs.oracle_return('watermaze', task)
+  assert returns[:10].mean() <= 0.2 * oracle
+  assert returns[-10:].mean() >= 0.5 * oracle

@@ -1,0 +1,67 @@
+"""Watermaze through every stage on gin/watermaze_tiny.gin: PPO on the pose, a dataset of PNG
+frames read back with tfds.load, AD and ED on pixels, the source baseline, the evaluation on
+held-out platforms and the export, whose signature takes frames."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from ad_tf import experiment
+from ad_tf.envs import watermaze
+from tests.tiny_runs import REPO
+
+TINY = os.path.join(REPO, 'gin', 'watermaze_tiny.gin')
+
+
+@pytest.fixture(scope='module')
+def pipeline_root(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp('watermaze'))
+  result = subprocess.run([sys.executable, '-m', 'ad_tf.bin.pipeline', f'--root_dir={root}',
+                           f'--gin_file={TINY}'], cwd=REPO, capture_output=True, text=True,
+                          timeout=900)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return root
+
+
+def test_the_dataset_holds_the_frames_the_agent_saw(pipeline_root):
+  episodes = list(tfds.load('ad_histories/watermaze', split='train',
+                            data_dir=experiment.tfds_dir(pipeline_root)))
+  assert len(episodes) == 2 * 2 * 3  # 2 tasks x 2 actors x 3 kept episodes (every 2nd of 6).
+  start = watermaze.render_np(0.0, 0.0, 0.0)[0]  # Every episode starts at the centre, east.
+  for episode in episodes:
+    frames = np.stack([step['observation'].numpy() for step in episode['steps']])
+    assert frames.shape == (51, 72, 96, 3) and frames.dtype == np.uint8
+    np.testing.assert_array_equal(frames[0], start)
+    assert watermaze.in_split(episode['task']['platform'].numpy()[None], 'train')[0]
+  # PNG frames: the shards are small (a raw frame alone is 20,736 bytes).
+  version_dir = experiment.dataset_dir(pipeline_root, 'watermaze')
+  size = sum(os.path.getsize(os.path.join(version_dir, name)) for name in os.listdir(version_dir)
+             if '.tfrecord-' in name)
+  assert size < 12 * 51 * 2000
+
+
+def test_every_method_is_evaluated_on_held_out_platforms(pipeline_root):
+  with open(experiment.results_path(pipeline_root)) as f:
+    results = json.load(f)['splits']['test']
+  assert set(results['methods']) == {'AD', 'ED', 'source'}
+  for task in results['tasks']:
+    assert watermaze.in_split(np.array([task['platform']]), 'test')[0]
+  assert all(0 <= m['normalised_mean'][-1] <= 1 for m in results['methods'].values())
+
+
+def test_the_export_takes_frames(pipeline_root):
+  versions = os.listdir(experiment.export_dir(pipeline_root, 'ad'))
+  policy = tf.saved_model.load(os.path.join(experiment.export_dir(pipeline_root, 'ad'),
+                                            versions[0]))
+  state = policy.signatures['get_initial_state'](batch_size=tf.constant(1))
+  frame = watermaze.render_tf(tf.zeros([1], tf.float64), tf.zeros([1], tf.float64),
+                              tf.zeros([1], tf.float64))
+  out = policy.signatures['action'](observation=frame, prev_action=tf.constant([0]),
+                                    prev_reward=tf.constant([0.0]), **state)
+  assert out['logits'].shape == (1, 8) and 0 <= int(out['action'][0]) < 8
