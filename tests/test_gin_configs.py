@@ -10,7 +10,8 @@ import ad_tf.configurables  # pylint: disable=unused-import
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER = {'darkroom': (0.5, 0.3, 0.0), 'darkroom_hard': (0.0, 0.5, 0.2),
-         'key_to_door': (0.5, 0.3, 0.0), 'bandit': (0.5, 0.3, 0.0)}
+         'key_to_door': (0.5, 0.3, 0.0), 'bandit': (0.5, 0.3, 0.0),
+         'watermaze': (0.5, 0.3, 0.0)}
 
 
 @pytest.mark.parametrize('path', sorted(glob.glob(os.path.join(REPO, 'gin', '*.gin'))))
@@ -39,3 +40,11 @@ def test_paper_values(env_name):
   assert (query('train.batch_size'), query('train.initial_learning_rate'),
           query('train.peak_learning_rate'), query('train.adam_beta_1'),
           query('train.adam_beta_2'), query('train.clip_norm')) == (128, 2e-6, 3e-4, 0.9, 0.99, 1.0)
+
+
+def test_watermaze_image_encoder_is_table_3():
+  os.chdir(REPO)
+  gin.parse_config_file(os.path.join('gin', 'watermaze.gin'))
+  query = lambda name: gin.query_parameter(f'ImageObservationEncoder.{name}')
+  assert [query(n) for n in ('channels', 'kernel', 'stride', 'num_blocks', 'hidden_units',
+                             'dropout')] == [128, 5, 2, 3, 256, 0.2]
