@@ -55,6 +55,13 @@ def variables(saved_model_dir):
           if not name.startswith('_CHECKPOINTABLE_OBJECT_GRAPH')}
 
 
+def assert_same_variables(saved_model_dir, expected_dir):
+  expected, actual = variables(expected_dir), variables(saved_model_dir)
+  assert actual.keys() == expected.keys()
+  for name in expected:
+    np.testing.assert_array_equal(actual[name], expected[name])
+
+
 def test_export_killed_mid_save(tiny_export_root, tmp_path):
   root = trained_copy(tiny_export_root, tmp_path / 'killed')
   version = os.path.join(experiment.export_dir(root), '20')
@@ -62,11 +69,7 @@ def test_export_killed_mid_save(tiny_export_root, tmp_path):
   assert kill_when(process, lambda: os.path.exists(version + '.tmp')), 'kill before the end'
   assert not os.path.exists(version)  # Only the staging directory: never served.
   assert run_binary('export', root).returncode == 0
-  expected = variables(os.path.join(experiment.export_dir(tiny_export_root), '20'))
-  exported = variables(version)
-  assert exported.keys() == expected.keys()
-  for name in expected:
-    np.testing.assert_array_equal(exported[name], expected[name])
+  assert_same_variables(version, os.path.join(experiment.export_dir(tiny_export_root), '20'))
 
 
 def test_evaluate_killed_before_its_results(tiny_export_root, tmp_path):

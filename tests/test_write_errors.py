@@ -20,7 +20,7 @@ import tensorflow_datasets as tfds
 from ad_tf import experiment
 from ad_tf.generation import sharded_writer
 from tests.test_kill_9 import trained_copy
-from tests.test_kill_9 import variables
+from tests.test_kill_9 import assert_same_variables
 from tests.tiny_runs import REPO
 from tests.tiny_runs import TINY_GIN
 from tests.tiny_runs import experiment_root
@@ -93,8 +93,4 @@ def test_export_fails_cleanly_and_is_never_served_half_written(tiny_export_root,
   assert_one_clear_error(failed, version + '.tmp')
   assert not os.path.exists(version)
   assert run_binary('export', root).returncode == 0
-  expected = variables(os.path.join(experiment.export_dir(tiny_export_root), '20'))
-  exported = variables(version)
-  assert exported.keys() == expected.keys()
-  for name in expected:
-    np.testing.assert_array_equal(exported[name], expected[name])
+  assert_same_variables(version, os.path.join(experiment.export_dir(tiny_export_root), '20'))

@@ -21,7 +21,6 @@ from typing import List
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.environments import py_environment
 from tf_agents.trajectories import time_step as ts
 
 from ad_tf.envs import batched_environment
@@ -51,25 +50,16 @@ def validate_probs(env_name: str, task) -> np.ndarray:
   return probs.astype(np.float32)
 
 
-class BanditEnvironment(py_environment.PyEnvironment):
+class BanditEnvironment(family.SpecPyEnvironment):
   """One bandit task as a tf_agents PyEnvironment (episodes end by time limit)."""
 
   def __init__(self, probs, seed: int, episode_length: int = 100, name: str = 'bandit'):
-    super().__init__(handle_auto_reset=True)
+    super().__init__(env_spec(name, episode_length))
     self._name = name
     self._probs = validate_probs(name, {'probs': probs})
     self._seed = seed
     self._episode_length = episode_length
     self._episode = -1
-    spec = env_spec(name, episode_length)
-    self._observation_spec = spec.observation_array_spec()
-    self._action_spec = spec.action_array_spec()
-
-  def observation_spec(self):
-    return self._observation_spec
-
-  def action_spec(self):
-    return self._action_spec
 
   def _reset(self):
     self._episode += 1

@@ -13,7 +13,6 @@ from typing import List
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.environments import py_environment
 from tf_agents.trajectories import time_step as ts
 
 from ad_tf.envs import batched_environment
@@ -22,27 +21,18 @@ from ad_tf.envs import grid
 from ad_tf.envs import specs
 
 
-class DarkRoomEnvironment(py_environment.PyEnvironment):
+class DarkRoomEnvironment(family.SpecPyEnvironment):
   """One Dark Room task as a tf_agents PyEnvironment (episodes end by time limit)."""
 
   def __init__(self, goal, size: int = 9, episode_length: int = 20,
                reward_once: bool = False, name: str = 'darkroom'):
-    super().__init__(handle_auto_reset=True)
+    super().__init__(grid.env_spec(name, size, episode_length))
     self._name = name
     self._size = size
     self._episode_length = episode_length
     self._reward_once = reward_once
     self._goal = grid.validate_cell(name, {'goal': goal}, 'goal', size)
-    spec = grid.env_spec(name, size, episode_length)
-    self._observation_spec = spec.observation_array_spec()
-    self._action_spec = spec.action_array_spec()
     self._position = None
-
-  def observation_spec(self):
-    return self._observation_spec
-
-  def action_spec(self):
-    return self._action_spec
 
   def _reset(self):
     self._position = np.full((2,), self._size // 2, dtype=np.int32)

@@ -102,6 +102,22 @@ class FiniteTaskFamily(EnvironmentFamily):
     return [pool[i] for i in picks[:num]]
 
 
+class SpecPyEnvironment(py_environment.PyEnvironment):
+  """A tf_agents PyEnvironment whose array specs are its family's `EnvSpec`'s (episodes end by
+  time limit; tf_agents resets after the last step)."""
+
+  def __init__(self, spec: specs.EnvSpec):
+    super().__init__(handle_auto_reset=True)
+    self._observation_spec = spec.observation_array_spec()
+    self._action_spec = spec.action_array_spec()
+
+  def observation_spec(self):
+    return self._observation_spec
+
+  def action_spec(self):
+    return self._action_spec
+
+
 def check_split(name: str, split: str) -> None:
   if split not in SPLITS:
     raise ValueError(f'{name}: unknown split {split!r}; allowed splits are {SPLITS}.')

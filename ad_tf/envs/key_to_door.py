@@ -13,7 +13,6 @@ from typing import List
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.environments import py_environment
 from tf_agents.trajectories import time_step as ts
 
 from ad_tf.envs import batched_environment
@@ -30,28 +29,19 @@ def start_cell_index_np(seed, episode, size: int):
   return counter_random.hash_np(seed, episode, _START_DRAW) % (size * size)
 
 
-class KeyToDoorEnvironment(py_environment.PyEnvironment):
+class KeyToDoorEnvironment(family.SpecPyEnvironment):
   """One Key-to-Door task as a tf_agents PyEnvironment (episodes end by time limit)."""
 
   def __init__(self, key, door, seed: int, size: int = 9, episode_length: int = 50,
                name: str = 'key_to_door'):
-    super().__init__(handle_auto_reset=True)
+    super().__init__(grid.env_spec(name, size, episode_length))
     self._name = name
     self._size = size
     self._episode_length = episode_length
     self._seed = seed
     self._key = grid.validate_cell(name, {'key': key}, 'key', size)
     self._door = grid.validate_cell(name, {'door': door}, 'door', size)
-    spec = grid.env_spec(name, size, episode_length)
-    self._observation_spec = spec.observation_array_spec()
-    self._action_spec = spec.action_array_spec()
     self._episode = -1
-
-  def observation_spec(self):
-    return self._observation_spec
-
-  def action_spec(self):
-    return self._action_spec
 
   def _reset(self):
     self._episode += 1

@@ -32,7 +32,6 @@ from typing import List
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.environments import py_environment
 from tf_agents.trajectories import time_step as ts
 
 from ad_tf.envs import batched_environment
@@ -179,21 +178,12 @@ def on_platform(x, y, platform) -> bool:
   return (x - platform[0]) ** 2 + (y - platform[1]) ** 2 <= PLATFORM_RADIUS ** 2
 
 
-class WatermazeEnvironment(py_environment.PyEnvironment):
+class WatermazeEnvironment(family.SpecPyEnvironment):
   """One Watermaze task (a platform centre) as a tf_agents PyEnvironment."""
 
   def __init__(self, platform):
-    super().__init__(handle_auto_reset=True)
+    super().__init__(env_spec())
     self._platform = np.asarray(platform, np.float64)
-    spec = env_spec()
-    self._observation_spec = spec.observation_array_spec()
-    self._action_spec = spec.action_array_spec()
-
-  def observation_spec(self):
-    return self._observation_spec
-
-  def action_spec(self):
-    return self._action_spec
 
   def pose(self):
     return self._x, self._y, self._heading

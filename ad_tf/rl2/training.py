@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import time
-from typing import Dict, Optional
+from typing import Optional
 
 from absl import logging
 import gin
