@@ -70,15 +70,14 @@ def test_generate_fails_cleanly_and_the_rerun_completes_the_dataset(tmp_path):
 
 
 def test_a_failed_checkpoint_is_never_restored_and_the_rerun_equals_an_uninterrupted_run(
-    tiny_dataset_root, tmp_path):
-  reference = experiment_root(tiny_dataset_root, tmp_path / 'reference')
-  assert run_binary('train', reference).returncode == 0
+    tiny_dataset_root, tiny_export_root, tmp_path):
   root = experiment_root(tiny_dataset_root, tmp_path / 'failed')
-  failed = run_with_file_size_limit(256 * 1024, 'train', root)  # Checkpoints: ~630 KB.
-  assert_one_clear_error(failed, 'checkpoints')
+  # The session's tiny model trained these 20 steps uninterrupted.
+  failed = run_with_file_size_limit(256 * 1024, 'train', root, 'train.num_steps=20')
+  assert_one_clear_error(failed, 'checkpoints')  # Checkpoints: ~630 KB.
   assert experiment.latest_checkpoint(root, 'darkroom') is None
-  assert run_binary('train', root).returncode == 0
-  expected = tf.train.load_checkpoint(experiment.latest_checkpoint(reference, 'darkroom'))
+  assert run_binary('train', root, 'train.num_steps=20').returncode == 0
+  expected = tf.train.load_checkpoint(experiment.latest_checkpoint(tiny_export_root, 'darkroom'))
   actual = tf.train.load_checkpoint(experiment.latest_checkpoint(root, 'darkroom'))
   names = [n for n in expected.get_variable_to_shape_map() if n.startswith('model/')]
   assert names
