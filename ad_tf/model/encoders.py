@@ -46,12 +46,14 @@ class ImageObservationEncoder(tf.keras.layers.Layer):
   layer of `hidden_units` (the paper's final 256-unit layer) and, since every step input is
   summed into one token, a projection to the embedding size D. Frames are scaled to [0, 1].
   `input_pool` > 1 (not in the paper; for CPU budgets) averages input_pool x input_pool pixels
-  before the first block.
+  before the first block. `batch_norm_decay` is the moving statistics' decay (the paper's 0.999):
+  evaluation normalises with those statistics, which after n training steps still weigh their
+  initial values by decay^n (0.999^2000 = 0.14).
   """
 
   def __init__(self, embedding_dim: int, channels: int = 128, kernel: int = 5, stride: int = 2,
                num_blocks: int = 3, hidden_units: int = 256, dropout: float = 0.2,
-               input_pool: int = 1, **kwargs):
+               input_pool: int = 1, batch_norm_decay: float = 0.999, **kwargs):
     super().__init__(**kwargs)
     self._blocks = []
     if input_pool > 1:
@@ -59,7 +61,8 @@ class ImageObservationEncoder(tf.keras.layers.Layer):
     for i in range(num_blocks):
       self._blocks += [
           tf.keras.layers.Conv2D(channels, kernel, stride, padding='same', name=f'conv_{i}'),
-          tf.keras.layers.BatchNormalization(momentum=0.999, epsilon=1e-5, name=f'norm_{i}'),
+          tf.keras.layers.BatchNormalization(momentum=batch_norm_decay, epsilon=1e-5,
+                                             name=f'norm_{i}'),
           tf.keras.layers.ReLU(),
           tf.keras.layers.MaxPool2D(2, 2, padding='same'),
           tf.keras.layers.Dropout(dropout)]
