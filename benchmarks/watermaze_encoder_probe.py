@@ -1,0 +1,79 @@
+"""Can Watermaze's image encoder read the agent's pose from a frame? A probe, not AD.
+
+Trains `ImageObservationEncoder` (gin-sized: --channels, --input_pool, --blocks) and a linear head
+to regress (x, y, cos heading, sin heading) from frames of random poses, then reports the
+held-out mean squared error per target, normalising the BatchNorm layers with batch statistics
+('train' mode) and with their moving averages ('inference', what evaluation uses), beside each
+target's variance (what predicting the mean scores).
+Usage: python -m benchmarks.watermaze_encoder_probe [--channels=16 --input_pool=2 --blocks=3]
+Prints one JSON object on its last line.
+"""
+
+import time
+
+from absl import app
+from absl import flags
+import gin
+import numpy as np
+import tensorflow as tf
+
+import ad_tf.envs
+from ad_tf.envs import watermaze
+from ad_tf.model import encoders
+from benchmarks import figures as figures_lib
+
+flags.DEFINE_integer('channels', 16, 'ImageObservationEncoder.channels.')
+flags.DEFINE_integer('input_pool', 2, 'ImageObservationEncoder.input_pool.')
+flags.DEFINE_integer('blocks', 3, 'ImageObservationEncoder.num_blocks.')
+flags.DEFINE_float('batch_norm_decay', 0.999, 'ImageObservationEncoder.batch_norm_decay.')
+flags.DEFINE_integer('steps', 600, 'Training steps of 64 frames.')
+FLAGS = flags.FLAGS
+TARGETS = ('x', 'y', 'cos_heading', 'sin_heading')
+
+
+def poses_and_frames(rng: np.random.Generator, n: int):
+  radius, angle = np.sqrt(rng.uniform(0, 0.9 ** 2, n)), rng.uniform(-np.pi, np.pi, n)
+  heading = rng.uniform(0, 2 * np.pi, n)
+  x, y = radius * np.cos(angle), radius * np.sin(angle)
+  targets = np.stack([x, y, np.cos(heading), np.sin(heading)], -1).astype(np.float32)
+  return watermaze.render_tf(x, y, heading), tf.constant(targets)
+
+
+def main(argv):
+  del argv
+  with gin.unlock_config():
+    for name, value in (('channels', FLAGS.channels), ('input_pool', FLAGS.input_pool),
+                        ('num_blocks', FLAGS.blocks), ('hidden_units', 128),
+                        ('batch_norm_decay', FLAGS.batch_norm_decay)):
+      gin.bind_parameter(f'ImageObservationEncoder.{name}', value)
+  encoder = encoders.observation_encoder(ad_tf.envs.get_spec('watermaze').observation, 64)
+  head = tf.keras.layers.Dense(len(TARGETS))
+  optimizer = tf.keras.optimizers.Adam(1e-3)
+  rng = np.random.default_rng(0)
+
+  @tf.function
+  def step(frames, targets):
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_mean((head(encoder(frames, training=True)) - targets) ** 2)
+    variables = encoder.trainable_variables + head.trainable_variables
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    return loss
+
+  test_frames, test_targets = poses_and_frames(rng, 512)
+  start = time.perf_counter()
+  for _ in range(FLAGS.steps):
+    step(*poses_and_frames(rng, 64))
+  figures = {'channels': FLAGS.channels, 'input_pool': FLAGS.input_pool, 'blocks': FLAGS.blocks,
+             'batch_norm_decay': FLAGS.batch_norm_decay, 'steps': FLAGS.steps,
+             'train_seconds': round(time.perf_counter() - start, 1)}
+  for mode, training in (('train_mode', True), ('inference', False)):
+    errors = tf.reduce_mean((head(encoder(test_frames, training=training)) - test_targets) ** 2,
+                            axis=0).numpy()
+    figures.update({f'{mode}_mse_{t}': round(float(e), 4) for t, e in zip(TARGETS, errors)})
+  variances = test_targets.numpy().var(axis=0)
+  figures.update({f'variance_{t}': round(float(v), 4) for t, v in zip(TARGETS, variances)})
+  figures_lib.report(figures)
+
+
+if __name__ == '__main__':
+  app.run(main)
