@@ -42,8 +42,13 @@ rl2: $(STAMP)
 	$(VENV)/bin/python -m ad_tf.bin.pipeline --root_dir=$(DEMO_ROOT) --gin_file=gin/$(ENV)_small.gin \
 	--gin_bindings=pipeline.rl2=True
 
+# The longest test files are named first (pytest skips them when `tests` reaches them again), so
+# the two workers do not end with one of them running alone.
+LONG_TESTS := tests/test_watermaze_end_to_end.py tests/test_write_errors.py \
+	tests/test_bandit_end_to_end.py tests/test_kill_9.py
+
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile tests
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile $(LONG_TESTS) tests
 
 benchmarks: $(STAMP)
 	for b in env_throughput generate_throughput train_throughput eval_throughput serving_latency; do $(VENV)/bin/python -m benchmarks.$$b || exit 1; done
