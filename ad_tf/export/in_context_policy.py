@@ -99,8 +99,8 @@ class InContextPolicy(tf.Module):
     pad = [[0, 0], [0, 0], [0, self._slide], [0, 0]]
     kept_keys = tf.stack([tf.pad(k, pad) for k in kept_keys], axis=1)
     kept_values = tf.stack([tf.pad(v, pad) for v in kept_values], axis=1)
-    return (rolled, tf.where(_rows(full, 5), kept_keys, keys),
-            tf.where(_rows(full, 5), kept_values, values))
+    full_rows = _rows(full, keys.shape.rank)
+    return rolled, tf.where(full_rows, kept_keys, keys), tf.where(full_rows, kept_values, values)
 
   def _action(self, observation, prev_action, prev_reward, state):
     initial = tf.equal(state['state_step'], 0)
