@@ -15,6 +15,7 @@ def test_figures_are_per_episode_and_in_range(tiny_export_root):
       text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]
   figures = json.loads(result.stdout.strip().splitlines()[-1])
+  assert figures['env'] == 'darkroom'  # From the model's record, not a flag.
   assert figures['test_runs'] == 21
   for split in ('test', 'train'):
     assert 0.0 <= figures[f'{split}_episode_1'] <= 1.0
