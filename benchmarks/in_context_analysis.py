@@ -1,11 +1,12 @@
 """Where a trained AD model's in-context return comes from: exploration vs exploitation.
 
 Rolls the model of `--root_dir` (its last checkpoint) out on every held-out goal and every
-training goal of a one-goal room (Dark Room, Dark Room Hard: the environment is the model's), with more seeds than `evaluate` and seeds of its own, and reports per split:
-the mean return / oracle at episodes 1, 5, 10, 20, 30, 40; the share of runs that never get a
-reward ("never": exploration); the median episode of the first reward; and the mean return /
-oracle in the 5 episodes after a run's first reward and from 10 episodes after it on
-(exploitation). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
+training goal of a one-goal room (Dark Room, Dark Room Hard: the environment is the model's),
+with more seeds than `evaluate` and seeds of its own, and reports per split: the mean return /
+oracle at episodes 1, 5, 10, 20, 30, 40 (and 60-160 with `--num_episodes`); the share of runs
+that never get a reward ("never": exploration); the median episode of the first reward; and the
+mean return / oracle in the 5 episodes after a run's first reward and from 10 episodes after it
+on (exploitation). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
 
 Exploitation is split further by what the context holds when an episode starts (the episodes
 before it that the sliding context still has: context_length / episode_length - 1 of them):
@@ -104,9 +105,10 @@ def main(argv):
                          f'{FLAGS.root_dir} acts in {record.env_name}.')
   context_length = record.context_length
   env = ad_tf.envs.load_batched(record.env_name)
-  figures = {'root_dir': FLAGS.root_dir, 'env': record.env_name, 'slide': FLAGS.slide or env.episode_length}
-  figures.update(analyse_split(model, record.env_name, env, 'test', FLAGS.test_seeds, context_length))
-  figures.update(analyse_split(model, record.env_name, env, 'train', FLAGS.train_seeds, context_length))
+  figures = {'root_dir': FLAGS.root_dir, 'env': record.env_name,
+             'slide': FLAGS.slide or env.episode_length}
+  for split, num_seeds in (('test', FLAGS.test_seeds), ('train', FLAGS.train_seeds)):
+    figures.update(analyse_split(model, record.env_name, env, split, num_seeds, context_length))
   figures_lib.report(figures)
 
 

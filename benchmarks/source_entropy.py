@@ -3,10 +3,10 @@
 AD's loss is the NLL of the source's actions. At a step where the source drew its action from a
 distribution p (stored as `action_probs`), no model can score below the entropy H(p) on average,
 and an in-context learner, which must infer the task from its context, stays above it. This
-reads `ad_histories/<config>` with `tfds.load` and reports, by kept-episode index within a
-history, the mean entropy of the source's action distribution over the steps training reads and
-the mean episode return; then the mean entropy over all those steps. docs/IN_CONTEXT_RL.md (K5)
-compares it with the training loss.
+reads `ad_histories/<config>` through TFDS (the builder's `as_dataset`, as `tfds.load` does) and
+reports, by kept-episode index within a history, the mean entropy of the source's action
+distribution over the steps training reads and the mean episode return; then the mean entropy
+over all those steps. docs/IN_CONTEXT_RL.md (K5) compares it with the training loss.
 Usage: python -m benchmarks.source_entropy --root_dir=R --dataset_config=key_to_door
   [--max_episodes=4000]
 Prints one JSON object on its last line.
@@ -32,7 +32,7 @@ FLAGS = flags.FLAGS
 
 
 def entropy_by_episode(builder, max_episodes: int) -> dict:
-  """{'entropy': [...], 'return': [...]} by kept-episode index, and 'mean_entropy', 'episodes'."""
+  """Entropy and return by kept-episode index, the mean entropy and the episodes read."""
   def training_steps(episode):  # The steps training reads: all but the final (is_last) one.
     steps = episode[rlds.STEPS].batch(1 << 20).get_single_element()
     return {'action_probs': steps[rlds_episodes.ACTION_PROBS][:-1],
