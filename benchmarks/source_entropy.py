@@ -20,7 +20,6 @@ import tensorflow as tf
 
 from ad_tf import experiment
 from ad_tf.data import history_windows
-from ad_tf.generation import rlds_episodes
 from benchmarks import figures as figures_lib
 
 flags.DEFINE_string('root_dir', None, 'An experiment with a generated dataset (root_dir/tfds).')
@@ -33,10 +32,10 @@ FLAGS = flags.FLAGS
 
 def entropy_by_episode(builder, max_episodes: int) -> dict:
   """Entropy and return by kept-episode index, the mean entropy and the episodes read."""
-  def training_steps(episode):  # The steps training reads: all but the final (is_last) one.
+  def training_steps(episode):  # `as_dataset` nests the steps; training reads them as tensors.
     steps = episode[rlds.STEPS].batch(1 << 20).get_single_element()
-    return {'action_probs': steps[rlds_episodes.ACTION_PROBS][:-1],
-            'reward': steps[rlds.REWARD][:-1], 'episode_index': episode['episode_index']}
+    arrays = history_windows.training_steps({**episode, rlds.STEPS: steps})
+    return {key: arrays[key] for key in ('action_probs', 'reward', 'episode_index')}
 
   total = builder.info.splits['train'].num_examples
   episodes = builder.as_dataset(split=f'train[:{min(max_episodes, total)}]').map(training_steps)

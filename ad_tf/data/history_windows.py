@@ -82,7 +82,13 @@ def history_shape(builder: tfds.core.DatasetBuilder) -> Tuple[str, int, int]:
   return generation['env_name'], num_histories, num_episodes // num_histories
 
 
-def _episode_arrays(episode) -> Dict[str, tf.Tensor]:
+def training_steps(episode) -> Dict[str, tf.Tensor]:
+  """One RLDS episode (its `steps` a dict of step tensors) -> the steps training reads.
+
+  Every step but the final one: RLDS ends an episode with an is_last step that holds the final
+  observation and no action the source took, so it is not a target. The one home of that rule
+  (benchmarks.source_entropy reads the dataset through it too).
+  """
   steps = episode[rlds.STEPS]
   return {'observation': steps[rlds.OBSERVATION][:-1], 'action': steps[rlds.ACTION][:-1],
           'reward': steps[rlds.REWARD][:-1],
@@ -112,7 +118,7 @@ def shuffled_histories(builder: tfds.core.DatasetBuilder, seed: int,
   """Every history of the dataset, endlessly: shards in a new seeded order on every pass,
   `cycle_length` shards read at a time with their histories interleaved.
 
-  Elements are one history each: `_episode_arrays` fields with a leading episode axis.
+  Elements are one history each: `training_steps` fields with a leading episode axis.
   """
   _, _, episodes_per_history = history_shape(builder)
   # Parsed with TFDS's own parser straight into step tensors (cheaper than materialising every
@@ -122,7 +128,7 @@ def shuffled_histories(builder: tfds.core.DatasetBuilder, seed: int,
 
   def read_shard(path):
     episodes = tf.data.TFRecordDataset(path).map(
-        lambda serialized: _episode_arrays(parser.parse_example(serialized)))
+        lambda serialized: training_steps(parser.parse_example(serialized)))
     return episodes.batch(episodes_per_history, drop_remainder=True)
 
   def check_order(history):
