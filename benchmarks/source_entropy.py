@@ -32,13 +32,13 @@ FLAGS = flags.FLAGS
 
 def entropy_by_episode(builder, max_episodes: int) -> dict:
   """Entropy and return by kept-episode index, the mean entropy and the episodes read."""
-  def training_steps(episode):  # `as_dataset` nests the steps; training reads them as tensors.
+  def read_steps(episode):  # `as_dataset` nests the steps; training reads them as tensors.
     steps = episode[rlds.STEPS].batch(1 << 20).get_single_element()
     arrays = history_windows.training_steps({**episode, rlds.STEPS: steps})
     return {key: arrays[key] for key in ('action_probs', 'reward', 'episode_index')}
 
   total = builder.info.splits['train'].num_examples
-  episodes = builder.as_dataset(split=f'train[:{min(max_episodes, total)}]').map(training_steps)
+  episodes = builder.as_dataset(split=f'train[:{min(max_episodes, total)}]').map(read_steps)
   entropies, returns, steps = {}, {}, []
   for episode in episodes.as_numpy_iterator():
     probs = episode['action_probs']
