@@ -91,7 +91,8 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   # Its dataset (and the cpu_default model).
-  gin.parse_config_files_and_bindings([FLAGS.gin_file], FLAGS.gin_bindings)
+  gin.parse_config_files_and_bindings([FLAGS.gin_file], FLAGS.gin_bindings,
+                                      finalize_config=False)  # The benchmark binds more.
   if FLAGS.model == 'paper':
     gin.bind_parameter('AlgorithmDistillationTransformer.feedforward_dim', 2048)
     gin.bind_parameter('AlgorithmDistillationTransformer.attention_dropout', 0.5)
