@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import time
+from typing import Callable
 
 from absl import app
 from absl import flags
@@ -54,25 +55,24 @@ def bare_tokens_per_second(data_dir: str, env_name: str, dataset_config: str, ba
                                        batch_size * context)
   batch = next(iter(history_windows.history_windows(data_dir, dataset_config, batch_size,
                                                     context_length=context)))
-  for _ in range(WARMUP):
-    train_step(batch)
-  start = time.perf_counter()
-  for _ in range(FLAGS.steps):
-    loss, _ = train_step(batch)
-  float(loss)
-  return FLAGS.steps * batch_size * context / (time.perf_counter() - start)
+  return timed_tokens_per_second(lambda: float(train_step(batch)[0]), batch_size * context)
 
 
 def input_pipeline_tokens_per_second(data_dir: str, dataset_config: str, batch_size: int,
                                      context: int) -> float:
   batches = iter(history_windows.history_windows(data_dir, dataset_config, batch_size,
                                                  context_length=context))
+  return timed_tokens_per_second(lambda: next(batches), batch_size * context)
+
+
+def timed_tokens_per_second(step: Callable[[], object], tokens_per_step: int) -> float:
+  """Tokens/s of `FLAGS.steps` calls of `step` (each finished before the next), after WARMUP."""
   for _ in range(WARMUP):
-    next(batches)
+    step()
   start = time.perf_counter()
   for _ in range(FLAGS.steps):
-    next(batches)
-  return FLAGS.steps * batch_size * context / (time.perf_counter() - start)
+    step()
+  return FLAGS.steps * tokens_per_step / (time.perf_counter() - start)
 
 
 def trainer_tokens_per_second(root_dir: str, dataset_config: str) -> float:

@@ -13,6 +13,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from ad_tf import experiment
+from ad_tf.data import history_windows
 from ad_tf.envs import watermaze
 from tests.tiny_runs import REPO
 
@@ -44,6 +45,26 @@ def test_the_dataset_holds_the_frames_the_agent_saw(pipeline_root):
   size = sum(os.path.getsize(os.path.join(version_dir, name)) for name in os.listdir(version_dir)
              if '.tfrecord-' in name)
   assert size < 12 * 51 * 2000
+
+
+@pytest.mark.parametrize('histories_per_group', [0, 2])  # A buffer of windows; groups.
+def test_training_windows_are_decoded_slices_of_the_histories(pipeline_root,
+                                                               histories_per_group):
+  data_dir = experiment.tfds_dir(pipeline_root)
+  histories = {}  # history_id -> its decision steps' frames [T, 72, 96, 3], in episode order.
+  for episode in tfds.load('ad_histories/watermaze', split='train', data_dir=data_dir):
+    frames = np.stack([step['observation'].numpy() for step in episode['steps']])[:-1]
+    histories.setdefault(int(episode['history_id']), {})[int(episode['episode_index'])] = frames
+  histories = {h: np.concatenate([e[i] for i in sorted(e)]) for h, e in histories.items()}
+  windows = history_windows.history_windows(data_dir, 'watermaze', 4, context_length=60,
+                                            windows_per_history=2, shuffle_buffer=4, seed=3,
+                                            histories_per_group=histories_per_group)
+  for inputs, _ in tfds.as_numpy(windows.take(2)):
+    assert inputs['observation'].shape == (4, 60, 72, 96, 3)
+    assert inputs['observation'].dtype == np.uint8
+    for window in inputs['observation']:
+      assert any(np.array_equal(window, frames[start:start + 60])
+                 for frames in histories.values() for start in range(len(frames) - 59))
 
 
 def test_every_method_is_evaluated_on_held_out_platforms(pipeline_root):

@@ -4,9 +4,11 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import ad_tf  # pylint: disable=unused-import
+import ad_tf.envs
 from ad_tf.data import history_windows
 
 
@@ -30,10 +32,13 @@ def histories_from_tfds(data_dir):
   return histories
 
 
-def test_windows_are_contiguous_slices_with_previous_action_and_reward(data_dir):
+@pytest.mark.parametrize('histories_per_group', [0, 4])  # A buffer of windows; groups.
+def test_windows_are_contiguous_slices_with_previous_action_and_reward(data_dir,
+                                                                      histories_per_group):
   histories = histories_from_tfds(data_dir)
   ds = history_windows.history_windows(data_dir, 'darkroom', 16, context_length=50,
-                                       windows_per_history=4, shuffle_buffer=8, seed=1)
+                                       windows_per_history=4, shuffle_buffer=8, seed=1,
+                                       histories_per_group=histories_per_group)
   for inputs, targets in tfds.as_numpy(ds.take(4)):
     for b in range(16):
       matches = []
@@ -96,3 +101,64 @@ def test_missing_dataset_is_one_clear_error(tmp_path):
 def test_window_longer_than_a_history_is_an_error(data_dir):
   with pytest.raises(history_windows.DatasetError, match='longer than a whole history'):
     history_windows.history_windows(data_dir, 'darkroom', 8, context_length=601)
+
+
+def test_the_shuffle_buffer_is_capped_by_its_memory():
+  darkroom, watermaze = ad_tf.envs.get_spec('darkroom'), ad_tf.envs.get_spec('watermaze')
+  # A Watermaze window of 100 decoded frames is ~2 MB: 1 GiB holds ~500 of them, not 4,096.
+  assert 100 * 72 * 96 * 3 < history_windows.window_bytes(watermaze, 100) < 1.01 * 100 * 20736
+  capped = history_windows.shuffle_buffer_windows(watermaze, 100, 4096, 2**30)
+  assert capped == 2**30 // history_windows.window_bytes(watermaze, 100) and 500 < capped < 520
+  # Dark Room's tiny windows never reach the cap; a cap below one window still keeps one.
+  assert history_windows.shuffle_buffer_windows(darkroom, 80, 4096, 2**30) == 4096
+  assert history_windows.shuffle_buffer_windows(watermaze, 100, 4096, 1000) == 1
+
+
+def test_a_group_deals_each_history_its_windows_in_a_seeded_random_order(data_dir):
+  builder = history_windows.load_builder(data_dir, 'darkroom')
+  histories = history_windows.shuffled_histories(builder, 0, cycle_length=2)
+  group = next(iter(histories.map(
+      lambda h: history_windows.history_step_inputs(h, ad_tf.envs.get_spec('darkroom')))
+      .batch(4)))
+  deal = lambda seed, index: list(tfds.as_numpy(history_windows.group_batches(
+      group, index, seed, context_length=50, windows_per_history=6, batch_size=8)))
+  batches = deal(0, 0)
+  assert len(batches) == 3  # 4 histories x 6 windows = 24 windows, 3 batches of 8.
+  # Which history each window is from: its first step's time in the history is its start.
+  actions = group['action'].numpy()
+  sources = []
+  for batch in batches:
+    assert batch['action'].shape == (8, 50) and batch['observation'].shape == (8, 50, 2)
+    for window in batch['action']:
+      matches = [h for h in range(4) if any(np.array_equal(window, actions[h, s:s + 50])
+                                            for s in range(actions.shape[1] - 49))]
+      sources.append(matches[0])
+  assert sorted(sources) == sorted(list(range(4)) * 6)  # Every history gives its 6 windows,
+  assert sources != sorted(sources)                      # dealt in a random order;
+  same = deal(0, 0)
+  for a, b in zip(batches, same):
+    np.testing.assert_array_equal(a['action'], b['action'])  # the same for a seed and read,
+  assert any(not np.array_equal(a['action'], b['action'])  # another for another read.
+             for a, b in zip(batches, deal(0, 1)))
+
+
+def test_a_group_smaller_than_a_batch_is_one_clear_error(data_dir):
+  with pytest.raises(history_windows.DatasetError, match='less than one batch'):
+    history_windows.history_windows(data_dir, 'darkroom', 64, histories_per_group=2,
+                                    windows_per_history=16)
+
+
+def test_a_restored_iterator_in_group_mode_continues_the_same_stream(data_dir, tmp_path):
+  make = lambda: iter(history_windows.history_windows(
+      data_dir, 'darkroom', 8, context_length=40, windows_per_history=4, histories_per_group=4,
+      seed=2))
+  iterator = make()
+  for _ in range(3):  # Mid-group: 4 histories x 4 windows make 2 batches of 8 per group.
+    next(iterator)
+  checkpoint = tf.train.Checkpoint(iterator=iterator)
+  path = checkpoint.write(str(tmp_path / 'ckpt'))
+  expected = [next(iterator)[1]['action'].numpy() for _ in range(3)]
+  restored = make()
+  tf.train.Checkpoint(iterator=restored).read(path).assert_consumed()
+  for batch in expected:
+    np.testing.assert_array_equal(next(restored)[1]['action'].numpy(), batch)

@@ -237,8 +237,9 @@ def test_the_shipped_models_config_parses():
 
 def test_load_16_clients_two_models_and_a_reload_no_errors_no_crossed_state(base_paths,
                                                                            tiny_export_root):
-  """16 clients x 1,000 steps, half on AD and half on ED, while a new AD version is published
-  mid-way: every call is answered, and every client's returns are its solo run's."""
+  """16 clients x 500 steps, half on AD and half on ED, while a new AD version is published
+  mid-way (after 5 s of a load that takes ~30 s): every call is answered, and every client's
+  returns are its solo run's."""
   config = config_of(f'''model_config_list {{
       config {{ name: "ad" base_path: "{base_paths / 'ad'}" }}
       config {{ name: "ed" base_path: "{base_paths / 'ed'}" }} }}''')
@@ -247,7 +248,7 @@ def test_load_16_clients_two_models_and_a_reload_no_errors_no_crossed_state(base
   server, target, _ = start(config, poll=0.2, options=saved_model_runner.LoadOptions(
       batching=batching.BatchingParameters(max_batch_size=8, batch_timeout_micros=500)))
   task = ad_tf.envs.get_family('darkroom').split_tasks('test')[0]
-  episodes = 50  # x 20 steps = 1,000 steps per client.
+  episodes = 25  # x 20 steps = 500 steps per client.
   try:
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
       futures = [pool.submit(predictors.in_context_rollout,
