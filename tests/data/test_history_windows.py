@@ -4,7 +4,6 @@ import os
 
 import numpy as np
 import pytest
-import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import ad_tf  # pylint: disable=unused-import
@@ -147,18 +146,3 @@ def test_a_group_smaller_than_a_batch_is_one_clear_error(data_dir):
     history_windows.history_windows(data_dir, 'darkroom', 64, histories_per_group=2,
                                     windows_per_history=16)
 
-
-def test_a_restored_iterator_in_group_mode_continues_the_same_stream(data_dir, tmp_path):
-  make = lambda: iter(history_windows.history_windows(
-      data_dir, 'darkroom', 8, context_length=40, windows_per_history=4, histories_per_group=4,
-      seed=2))
-  iterator = make()
-  for _ in range(3):  # Mid-group: 4 histories x 4 windows make 2 batches of 8 per group.
-    next(iterator)
-  checkpoint = tf.train.Checkpoint(iterator=iterator)
-  path = checkpoint.write(str(tmp_path / 'ckpt'))
-  expected = [next(iterator)[1]['action'].numpy() for _ in range(3)]
-  restored = make()
-  tf.train.Checkpoint(iterator=restored).read(path).assert_consumed()
-  for batch in expected:
-    np.testing.assert_array_equal(next(restored)[1]['action'].numpy(), batch)
