@@ -285,11 +285,12 @@ def shuffle_buffer_windows(env_spec: specs.EnvSpec, context_length: int, shuffle
                            max_shuffle_buffer_bytes: int) -> int:
   """The shuffle buffer in windows: `shuffle_buffer`, or fewer if that many windows would need
   more than `max_shuffle_buffer_bytes` (logged, as it mixes fewer histories per batch)."""
-  fitting = max(1, max_shuffle_buffer_bytes // window_bytes(env_spec, context_length))
+  size = window_bytes(env_spec, context_length)
+  fitting = max(1, max_shuffle_buffer_bytes // size)
   if fitting < shuffle_buffer:
     logging.info('history_windows: shuffle buffer of %d windows, not %d: %d windows of %.1f MB '
                  'fit in max_shuffle_buffer_bytes=%d.', fitting, shuffle_buffer, fitting,
-                 window_bytes(env_spec, context_length) / 2**20, max_shuffle_buffer_bytes)
+                 size / 2**20, max_shuffle_buffer_bytes)
   return min(shuffle_buffer, fitting)
 
 
