@@ -110,9 +110,14 @@ def test_multi_worker_two_processes_compute_what_one_device_does(tiny_dataset_ro
     np.testing.assert_allclose(chief[name], alone[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
-def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_dataset_root, tmp_path):
+# Both ways of shuffling: the shuffle buffer of windows, and groups of 4 histories (Watermaze's
+# way), where 40 steps end inside a pass and the kill lands inside a group's batches.
+@pytest.mark.parametrize('shuffling', [[], ['history_windows.histories_per_group=4']],
+                         ids=['shuffle_buffer', 'history_groups'])
+def test_kill_9_then_resume_continues_from_the_last_checkpoint(tiny_dataset_root, tmp_path,
+                                                               shuffling):
   reference = experiment_root(tiny_dataset_root, tmp_path / 'ref')
-  long_run = DETERMINISTIC + ['train.num_steps=40', 'train.checkpoint_every=5']
+  long_run = DETERMINISTIC + shuffling + ['train.num_steps=40', 'train.checkpoint_every=5']
   assert run('train', reference, *long_run).returncode == 0
   root = experiment_root(tiny_dataset_root, tmp_path / 'killed')
   checkpoints = os.path.join(experiment.train_dir(root, 'darkroom'), 'checkpoints')
