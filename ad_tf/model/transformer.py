@@ -3,7 +3,9 @@
 Token embeddings (`step_tokens`) plus learned absolute positions (keras_nlp `PositionEmbedding`)
 go through post-norm keras_nlp decoder blocks; a dense head gives action logits at every step.
 During training, each token is replaced by a learned mask embedding with probability
-`sequence_mask_prob` (the paper's sequence masking). `call_with_cache` decodes one step at a
+`sequence_mask_prob` (the paper's sequence masking); with `mask_rewarded_steps=False` the
+tokens that carry a reward (prev_reward != 0) are never masked, so a sparse reward (Key-to-Door's
+key, Dark Room Hard's goal) is always in view when the context holds it. `call_with_cache` decodes one step at a
 time with keras_nlp's self-attention cache, like keras_nlp's GPT-2 `call_with_cache`.
 
 Initialisers are unseeded on purpose: `build_seeded` resets the Python, numpy and TF seeds right
@@ -39,6 +41,7 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
       dropout: float = 0.1,
       attention_dropout: float = 0.5,
       sequence_mask_prob: float = 0.3,
+      mask_rewarded_steps: bool = True,
       **kwargs):
     super().__init__(**kwargs)
     self.env_spec = env_spec
@@ -48,12 +51,14 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
     self.hyperparameters = {
         'max_length': max_length, 'embedding_dim': embedding_dim, 'num_layers': num_layers,
         'num_heads': num_heads, 'feedforward_dim': feedforward_dim, 'dropout': dropout,
-        'attention_dropout': attention_dropout, 'sequence_mask_prob': sequence_mask_prob}
+        'attention_dropout': attention_dropout, 'sequence_mask_prob': sequence_mask_prob,
+        'mask_rewarded_steps': mask_rewarded_steps}
     self.max_length = max_length
     self.embedding_dim = embedding_dim
     self.num_layers = num_layers
     self.num_heads = num_heads
     self.sequence_mask_prob = sequence_mask_prob
+    self.mask_rewarded_steps = mask_rewarded_steps
     self.step_embedding = step_tokens.StepEmbedding(env_spec, embedding_dim,
                                                     name='step_embedding')
     self.mask_embedding = None  # Created in `build`, so `build_seeded` seeds it too.
@@ -79,6 +84,8 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
     tokens = self.step_embedding(inputs)
     if training and self.sequence_mask_prob > 0:
       masked = tf.random.uniform(tf.shape(tokens)[:2]) < self.sequence_mask_prob
+      if not self.mask_rewarded_steps:
+        masked &= tf.equal(inputs['prev_reward'], 0.0)
       tokens = tf.where(masked[..., None], self.mask_embedding, tokens)
     tokens += self.position_embedding(tokens, start_index=start_index)
     return self.embedding_dropout(tokens, training=training)

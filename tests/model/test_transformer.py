@@ -62,6 +62,28 @@ def test_sequence_masking_and_dropout_act_only_in_training():
   assert model.blocks[0]._feedforward_dropout.rate == 0.1  # pylint: disable=protected-access
 
 
+@pytest.mark.parametrize('mask_rewarded_steps', [True, False])
+def test_rewarded_steps_are_kept_in_view_only_when_asked(mask_rewarded_steps):
+  # Every token masked (probability 1), except, with mask_rewarded_steps=False, the ones that
+  # carry a reward: those are the tokens of the unmasked model.
+  model = make_model(sequence_mask_prob=1.0, mask_rewarded_steps=mask_rewarded_steps)
+  inputs = random_inputs()
+  model(inputs)  # Builds the mask embedding.
+  masked = model._tokens(inputs, 0, training=True).numpy()  # pylint: disable=protected-access
+  plain = model._tokens(inputs, 0, training=False).numpy()  # pylint: disable=protected-access
+  positions = model.position_embedding(tf.constant(plain)).numpy()
+  rewarded = inputs['prev_reward'] != 0
+  assert 0 < rewarded.sum() < rewarded.size
+  mask_token = model.mask_embedding.numpy() + positions
+  np.testing.assert_allclose(masked[~rewarded], np.broadcast_to(mask_token, plain.shape)[~rewarded],
+                             atol=1e-6)
+  if mask_rewarded_steps:
+    np.testing.assert_allclose(masked[rewarded], np.broadcast_to(mask_token, plain.shape)[rewarded],
+                               atol=1e-6)
+  else:
+    np.testing.assert_allclose(masked[rewarded], plain[rewarded], atol=1e-6)
+
+
 def test_bandit_model_has_no_observation_input_dependence():
   model = make_model('bandit')
   inputs = {'observation': np.zeros((2, 40), np.int32),
