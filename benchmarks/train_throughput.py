@@ -87,6 +87,14 @@ def trainer_tokens_per_second(root_dir: str, dataset_config: str) -> float:
   return sum(r['tokens_per_s'] for r in timed) / len(timed)
 
 
+def configured_model_size():
+  """The timed model's sizes, from the gin config (bound or the constructor's defaults)."""
+  hyperparameters = loading.configured_model(ad_tf.envs.get_spec(
+      gin.query_parameter('train.env_name'))).hyperparameters
+  return {k: hyperparameters[k] for k in ('embedding_dim', 'num_layers', 'num_heads',
+                                          'feedforward_dim')}
+
+
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
@@ -112,10 +120,10 @@ def main(argv):
     os.makedirs(training_root)
     os.symlink(os.path.abspath(data_dir), experiment.tfds_dir(training_root))
     full = trainer_tokens_per_second(training_root, dataset_config)
-  feedforward = gin.query_parameter('AlgorithmDistillationTransformer.feedforward_dim')
+  size = configured_model_size()
   figures = {'env': env_name, 'gin_file': FLAGS.gin_file, 'gin_bindings': FLAGS.gin_bindings,
-             'model': f'{FLAGS.model}: embedding 64, 4 layers, 4 heads, '
-                      f'feed-forward {feedforward}',
+             'model': f"{FLAGS.model}: embedding {size['embedding_dim']}, {size['num_layers']} "
+                      f"layers, {size['num_heads']} heads, feed-forward {size['feedforward_dim']}",
              'batch': batch_size, 'context': context,
              'bare_model_step_tokens_per_s': round(bare),
              'input_pipeline_alone_tokens_per_s': round(pipeline),
