@@ -67,24 +67,29 @@ def test_tiny_model_overfits_a_tiny_dataset(tmp_path):
   assert final['accuracy'] >= 0.95, final
 
 
-def test_mirrored_on_two_devices_matches_one_device(tiny_dataset_root, tmp_path):
-  one = experiment_root(tiny_dataset_root, tmp_path / 'one')
+@pytest.fixture(scope='module')
+def one_device_run(tiny_dataset_root, tmp_path_factory):
+  """The tiny config trained on one device (the reference the distributed runs must equal)."""
+  one = experiment_root(tiny_dataset_root, tmp_path_factory.mktemp('one_device'))
+  single = run('train', one, *DETERMINISTIC)
+  assert single.returncode == 0, single.stderr[-3000:]
+  return experiment.train_dir(one, 'darkroom')
+
+
+def test_mirrored_on_two_devices_matches_one_device(tiny_dataset_root, one_device_run, tmp_path):
   two = experiment_root(tiny_dataset_root, tmp_path / 'two')
-  assert run('train', one, *DETERMINISTIC).returncode == 0
   result = run('train', two, *DETERMINISTIC, flags=['--strategy=mirrored',
                                                     '--num_logical_cpus=2'])
   assert result.returncode == 0, result.stderr
   np.testing.assert_allclose(losses(experiment.train_dir(two, 'darkroom')),
-                             losses(experiment.train_dir(one, 'darkroom')), rtol=1e-4)
+                             losses(one_device_run), rtol=1e-4)
 
 
-def test_multi_worker_two_processes_compute_what_one_device_does(tiny_dataset_root, tmp_path):
+def test_multi_worker_two_processes_compute_what_one_device_does(tiny_dataset_root,
+                                                               one_device_run, tmp_path):
   """MultiWorkerMirroredStrategy over 2 local processes (TF_CONFIG on loopback), each with half
   of the same global batch: the same losses and final weights as one device, to float
   tolerance, and the two workers hold the same weights."""
-  one = experiment_root(tiny_dataset_root, tmp_path / 'one')
-  single = run('train', one, *DETERMINISTIC)
-  assert single.returncode == 0, single.stderr[-3000:]
   root = experiment_root(tiny_dataset_root, tmp_path / 'workers')
   ports = [portpicker.pick_unused_port() for _ in range(2)]
   cluster = {'worker': [f'localhost:{p}' for p in ports]}
@@ -102,7 +107,7 @@ def test_multi_worker_two_processes_compute_what_one_device_does(tiny_dataset_ro
   for name in chief:
     np.testing.assert_array_equal(chief[name], other[name])
   assert len(losses(directory)) == 6
-  one_device = experiment.train_dir(one, 'darkroom')
+  one_device = one_device_run
   np.testing.assert_allclose(losses(directory), losses(one_device), rtol=1e-4)
   alone = final_weights(os.path.join(one_device, 'checkpoints'))
   assert alone.keys() == chief.keys()
