@@ -5,8 +5,9 @@ go through post-norm keras_nlp decoder blocks; a dense head gives action logits 
 During training, each token is replaced by a learned mask embedding with probability
 `sequence_mask_prob` (the paper's sequence masking); with `mask_rewarded_steps=False` the
 tokens that carry a reward (prev_reward != 0) are never masked, so a sparse reward (Key-to-Door's
-key, Dark Room Hard's goal) is always in view when the context holds it. `call_with_cache` decodes one step at a
-time with keras_nlp's self-attention cache, like keras_nlp's GPT-2 `call_with_cache`.
+key, Dark Room Hard's goal) is always in view when the context holds it. `call_with_cache`
+decodes one step at a time with keras_nlp's self-attention cache, like keras_nlp's GPT-2
+`call_with_cache`.
 
 Initialisers are unseeded on purpose: `build_seeded` resets the Python, numpy and TF seeds right
 before the variables are created, which makes the weights a function of that seed under any
