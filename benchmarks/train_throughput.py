@@ -87,10 +87,9 @@ def trainer_tokens_per_second(root_dir: str, dataset_config: str) -> float:
   return sum(r['tokens_per_s'] for r in timed) / len(timed)
 
 
-def configured_model_size():
+def configured_model_size(env_name: str):
   """The timed model's sizes, from the gin config (bound or the constructor's defaults)."""
-  hyperparameters = loading.configured_model(ad_tf.envs.get_spec(
-      gin.query_parameter('train.env_name'))).hyperparameters
+  hyperparameters = loading.configured_model(ad_tf.envs.get_spec(env_name)).hyperparameters
   return {k: hyperparameters[k] for k in ('embedding_dim', 'num_layers', 'num_heads',
                                           'feedforward_dim')}
 
@@ -120,7 +119,7 @@ def main(argv):
     os.makedirs(training_root)
     os.symlink(os.path.abspath(data_dir), experiment.tfds_dir(training_root))
     full = trainer_tokens_per_second(training_root, dataset_config)
-  size = configured_model_size()
+  size = configured_model_size(env_name)
   figures = {'env': env_name, 'gin_file': FLAGS.gin_file, 'gin_bindings': FLAGS.gin_bindings,
              'model': f"{FLAGS.model}: embedding {size['embedding_dim']}, {size['num_layers']} "
                       f"layers, {size['num_heads']} heads, feed-forward {size['feedforward_dim']}",

@@ -107,9 +107,8 @@ def test_multi_worker_two_processes_compute_what_one_device_does(tiny_dataset_ro
   for name in chief:
     np.testing.assert_array_equal(chief[name], other[name])
   assert len(losses(directory)) == 6
-  one_device = one_device_run
-  np.testing.assert_allclose(losses(directory), losses(one_device), rtol=1e-4)
-  alone = final_weights(os.path.join(one_device, 'checkpoints'))
+  np.testing.assert_allclose(losses(directory), losses(one_device_run), rtol=1e-4)
+  alone = final_weights(os.path.join(one_device_run, 'checkpoints'))
   assert alone.keys() == chief.keys()
   for name in chief:
     np.testing.assert_allclose(chief[name], alone[name], rtol=1e-4, atol=1e-5, err_msg=name)
