@@ -76,9 +76,12 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
     self.action_head = tf.keras.layers.Dense(self.num_actions, name='action_logits')
 
   def build(self, input_shape):
+    # With no sequence masking the embedding is never used: it stays in the checkpoint (the same
+    # variables for every setting) but out of the trained ones, which would get no gradient.
     self.mask_embedding = self.add_weight(
         name='mask_embedding', shape=[self.embedding_dim],
-        initializer=tf.keras.initializers.RandomNormal(stddev=0.02))
+        initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
+        trainable=self.sequence_mask_prob > 0)
     self.built = True
 
   def _tokens(self, inputs: Dict[str, tf.Tensor], start_index, training) -> tf.Tensor:

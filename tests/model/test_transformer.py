@@ -84,6 +84,21 @@ def test_rewarded_steps_are_kept_in_view_only_when_asked(mask_rewarded_steps):
     np.testing.assert_allclose(masked[rewarded], plain[rewarded], atol=1e-6)
 
 
+@pytest.mark.parametrize('sequence_mask_prob', [0.0, 0.3])
+def test_mask_embedding_is_trained_only_with_sequence_masking(sequence_mask_prob):
+  # With no masking it gets no gradient, so it is not a trained variable; either way the model has
+  # the same variables, so checkpoints of both settings have the same layout.
+  model = make_model(sequence_mask_prob=sequence_mask_prob)
+  model(random_inputs())
+  trained = {v.name for v in model.trainable_variables}
+  assert (model.mask_embedding.name in trained) == (sequence_mask_prob > 0)
+  assert model.mask_embedding.name in {v.name for v in model.variables}
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(model(random_inputs(), training=True))
+  gradients = tape.gradient(loss, model.trainable_variables)
+  assert all(g is not None for g in gradients)
+
+
 def test_bandit_model_has_no_observation_input_dependence():
   model = make_model('bandit')
   inputs = {'observation': np.zeros((2, 40), np.int32),
