@@ -1,21 +1,27 @@
 """Where a trained AD model's in-context return comes from: exploration vs exploitation.
 
-Rolls the model of `--root_dir` (its last checkpoint) out on every held-out goal and every
-training goal of a one-goal room (Dark Room, Dark Room Hard: the environment is the model's),
-with more seeds than `evaluate` and seeds of its own, and reports per split: the mean return /
-oracle at episodes 1, 5, 10, 20, 30, 40 (and 60-160 with `--num_episodes`); the share of runs
-that never get a reward ("never": exploration); the median episode of the first reward; and the
-mean return / oracle in the 5 episodes after a run's first reward and from 10 episodes after it
-on (exploitation). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
+Rolls the model of `--root_dir` (its last checkpoint) out on the held-out and the training tasks
+of a grid room with finitely many tasks (Dark Room, Dark Room Hard, Key-to-Door: the environment
+is the model's), with more seeds than `evaluate` and seeds of its own. An episode "reaches the
+goal" when its return reaches the family's last milestone (Dark Room's goal found, Key-to-Door's
+door opened: a return of 2, the key's reward and the door's). Per split it reports: the mean
+return / oracle at episodes 1, 5, 10, 20, 30, 40 (and 60-160 with `--num_episodes`); the share
+of runs that never reach the goal ("never": exploration); the median episode of the first goal;
+the mean return / oracle in the 5 episodes after a run's first goal and from 10 episodes after
+it on, and how often an episode right after a goal reaches it again ("after_goal_again")
+(exploitation). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
 
 Exploitation is split further by what the context holds when an episode starts (the episodes
 before it that the sliding context still has: context_length / episode_length - 1 of them):
-episodes with a reward in that context ("in_context": their mean, and the shares at >= 0.95 of
-the oracle and at 0), and episodes after a run's first reward whose context no longer holds any
-("lost_goal": their share of all episodes after a first reward, and their mean).
+episodes with a goal in that context ("in_context": their mean, and the shares at >= 0.95 of
+the oracle and at 0), and episodes after a run's first goal whose context no longer holds any
+("lost_goal": their share of all episodes after a first goal, their mean, and how often they
+reach the goal). `--max_tasks` keeps a sample of each split (Key-to-Door's test split has 1,641
+tasks); on the test split it is the sample `evaluate.max_test_tasks` plays.
 
 The model is rebuilt from its own record (root_dir/train/<config>/model_record.json): no gin file.
 Usage: python -m benchmarks.in_context_analysis --root_dir=R [--dataset_config=darkroom_hard]
+  [--max_tasks=200]
 Prints one JSON object on its last line.
 """
 
@@ -24,6 +30,7 @@ from absl import flags
 import numpy as np
 
 import ad_tf
+from ad_tf.evaluation import evaluate
 from ad_tf.methods import in_context
 from ad_tf.model import loading
 from benchmarks import figures as figures_lib
@@ -34,12 +41,12 @@ flags.DEFINE_integer('test_seeds', 10, 'Runs per held-out goal.')
 flags.DEFINE_integer('train_seeds', 3, 'Runs per training goal.')
 flags.DEFINE_integer('num_episodes', 40, 'Episodes per run.')
 flags.DEFINE_integer('slide', None, 'Steps the full context drops at once (default: one episode).')
+flags.DEFINE_integer('max_tasks', None, 'Tasks kept per split (a seeded sample; default: all).')
 flags.mark_flag_as_required('root_dir')
 FLAGS = flags.FLAGS
 
-# One goal per task, so "a reward in the episode" means "the goal found": Key-to-Door's two
-# rewards and the bandit's pulls would need other figures.
-_ENVS = ('darkroom', 'darkroom_hard')
+# Grid rooms whose splits list their tasks; the bandit has no goal, Watermaze no finite split.
+_ENVS = ('darkroom', 'darkroom_hard', 'key_to_door')
 _REPORTED_EPISODES = (1, 5, 10, 20, 30, 40, 60, 80, 120, 160)
 
 
@@ -47,34 +54,46 @@ def _mean_or_none(values: np.ndarray):
   return round(float(np.mean(values)), 3) if values.size else None
 
 
-def analyse_split(model, env_name: str, env, split: str, num_seeds: int,
-                  context_length: int) -> dict:
+def analysis_tasks(env_name: str, split: str, max_tasks=None) -> list:
+  """The split's tasks, or a seeded sample of `max_tasks` of them in the split's order (on the
+  test split, the sample that `evaluate.max_test_tasks` plays at the evaluation's seed 0)."""
+  if split == 'test':
+    return ad_tf.envs.held_out_tasks(env_name, 1, 0, 'test', max_tasks)
+  tasks = ad_tf.envs.get_family(env_name).split_tasks(split)
+  if max_tasks is None or max_tasks >= len(tasks):
+    return tasks
+  chosen = np.random.default_rng([0, len(tasks)]).choice(len(tasks), max_tasks, replace=False)
+  return [tasks[i] for i in np.sort(chosen)]
+
+
+def analyse_split(model, env_name: str, env, split: str, num_seeds: int, context_length: int,
+                  num_episodes: int, slide=None, max_tasks=None) -> dict:
   family = ad_tf.envs.get_family(env_name)
-  runs = [task for _ in range(num_seeds) for task in family.split_tasks(split)]
+  runs = [task for _ in range(num_seeds) for task in analysis_tasks(env_name, split, max_tasks)]
   oracles = np.array([family.oracle_return(task) for task in runs])
   env_seeds = np.array([777 + 31 * index for index in range(len(runs))])
   returns = in_context.episode_returns(in_context.rollout(
-      model, env, ad_tf.envs.stack_tasks(env_name, runs), env_seeds, FLAGS.num_episodes,
-      context_length, policy_seeds=env_seeds + 5, slide=FLAGS.slide), env.episode_length)
+      model, env, ad_tf.envs.stack_tasks(env_name, runs), env_seeds, num_episodes,
+      context_length, policy_seeds=env_seeds + 5, slide=slide), env.episode_length)
   normalised = returns / oracles[:, None]
-  rewarded = returns > 0
+  rewarded = evaluate.goal_reached(env_name, returns)
   held = context_length // env.episode_length - 1  # Past episodes in context at an episode start.
   reward_in_context = np.zeros_like(rewarded)
   found_before = np.zeros_like(rewarded)
-  for episode in range(1, FLAGS.num_episodes):
+  for episode in range(1, num_episodes):
     reward_in_context[:, episode] = rewarded[:, max(0, episode - held):episode].any(axis=1)
     found_before[:, episode] = rewarded[:, :episode].any(axis=1)
   lost = found_before & ~reward_in_context
   first = np.where(rewarded.any(axis=1), rewarded.argmax(axis=1), -1)
   soon, later = [], []
   for run, episode in enumerate(first):
-    if 0 <= episode and episode + 10 < FLAGS.num_episodes:
+    if 0 <= episode and episode + 10 < num_episodes:
       soon.append(normalised[run, episode + 1:episode + 6].mean())
       later.append(normalised[run, episode + 10:].mean())
   curve = normalised.mean(axis=0)
   figures = {f'{split}_runs': len(runs)}
   for episode in _REPORTED_EPISODES:
-    if episode <= FLAGS.num_episodes:
+    if episode <= num_episodes:
       figures[f'{split}_episode_{episode}'] = round(float(curve[episode - 1]), 3)
   figures.update({
       f'{split}_never_rewarded': round(float(np.mean(first < 0)), 3),
@@ -88,6 +107,8 @@ def analyse_split(model, env_name: str, env, split: str, num_seeds: int,
       f'{split}_in_context_zero': _mean_or_none(returns[reward_in_context] == 0),
       f'{split}_lost_goal_share': _mean_or_none(lost[found_before]),
       f'{split}_lost_goal_mean': _mean_or_none(normalised[lost]),
+      f'{split}_lost_goal_reached': _mean_or_none(rewarded[lost]),
+      f'{split}_after_goal_again': _mean_or_none(rewarded[:, 1:][rewarded[:, :-1]]),
       f'{split}_last_10_mean': round(float(normalised[:, -10:].mean()), 3),
   })
   return figures
@@ -101,14 +122,15 @@ def main(argv):
                          ' run python -m ad_tf.bin.train with this --root_dir first.')
   model, record, _ = restored
   if record.env_name not in _ENVS:
-    raise app.UsageError(f'This analysis is for one-goal rooms {_ENVS}; the model of '
+    raise app.UsageError(f'This analysis is for the grid rooms {_ENVS}; the model of '
                          f'{FLAGS.root_dir} acts in {record.env_name}.')
   context_length = record.context_length
   env = ad_tf.envs.load_batched(record.env_name)
   figures = {'root_dir': FLAGS.root_dir, 'env': record.env_name,
              'slide': FLAGS.slide or env.episode_length}
   for split, num_seeds in (('test', FLAGS.test_seeds), ('train', FLAGS.train_seeds)):
-    figures.update(analyse_split(model, record.env_name, env, split, num_seeds, context_length))
+    figures.update(analyse_split(model, record.env_name, env, split, num_seeds, context_length,
+                                 FLAGS.num_episodes, FLAGS.slide, FLAGS.max_tasks))
   figures_lib.report(figures)
 
 

@@ -76,8 +76,21 @@ def milestone_rates(env_name: str, returns: np.ndarray) -> Dict[str, List[float]
   """returns [plays, episodes] -> per episode, the fraction of plays in which each of the
   family's milestones happened (e.g. Key-to-Door's 'key found', 'door opened')."""
   milestones = ad_tf.envs.get_family(env_name).milestones
-  return {name: (returns >= threshold - 1e-6).mean(0).tolist()
+  return {name: reached(returns, threshold).mean(0).tolist()
           for name, threshold in milestones.items()}
+
+
+def goal_reached(env_name: str, returns: np.ndarray) -> np.ndarray:
+  """returns [plays, episodes] -> whether each episode reached the family's last milestone, its
+  goal (Dark Room's goal found, Key-to-Door's door opened); an error for a family with none."""
+  milestones = ad_tf.envs.get_family(env_name).milestones
+  if not milestones:
+    raise ValueError(f'{env_name} has no milestones, so no goal an episode reaches.')
+  return reached(returns, max(milestones.values()))
+
+
+def reached(returns: np.ndarray, threshold: float) -> np.ndarray:
+  return returns >= threshold - 1e-6
 
 
 def evaluation_runs(env_name: str, split: str, num_episodes: int, seeds_per_task: int,

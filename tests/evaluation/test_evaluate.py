@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from ad_tf import experiment
@@ -46,6 +47,16 @@ def test_milestone_rates_count_single_plays_by_their_return():
       'goal found': [0.5, 0.5]}
   assert evaluate.milestone_rates('bandit', np.array([[30.0]])) == {}
 
+
+
+def test_the_goal_is_the_last_milestone():
+  returns = np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])
+  np.testing.assert_array_equal(evaluate.goal_reached('key_to_door', returns),
+                                [[False, False, True], [True, False, False]])
+  np.testing.assert_array_equal(evaluate.goal_reached('darkroom', np.array([[0.0, 1.0, 7.0]])),
+                                [[False, True, True]])
+  with pytest.raises(ValueError, match='bandit has no milestones'):
+    evaluate.goal_reached('bandit', np.array([[30.0]]))
 
 def run(binary, root, *bindings):
   result = tiny_runs.run_binary(binary, root, *bindings, gin_file=PAPER_GIN)
