@@ -53,25 +53,6 @@ def history_returns(root_dir: str, config: str, percent: int, episodes_per_histo
   return np.array(whole)
 
 
-def follow_through(goal: np.ndarray) -> dict:
-  """goal [histories, kept episodes] bool -> the figures of the module docstring."""
-  before, after = goal[:, :-1], goal[:, 1:]
-  first = np.zeros_like(goal)
-  found = goal.any(axis=1)
-  first[np.where(found)[0], goal.argmax(axis=1)[found]] = True
-  first_before = first[:, :-1]
-  return {
-      'histories': int(goal.shape[0]),
-      'kept_episodes': int(goal.shape[1]),
-      'goal_rate_per_kept_episode': [round(float(r), 3) for r in goal.mean(axis=0)],
-      'again': round(float(after[before].mean()), 3) if before.any() else None,
-      'again_pairs': int(before.sum()),
-      'after_first': round(float(after[first_before].mean()), 3) if first_before.any() else None,
-      'after_first_pairs': int(first_before.sum()),
-      'never': round(float(1.0 - found.mean()), 3),
-  }
-
-
 def main(argv):
   del argv
   config = FLAGS.dataset_config
@@ -82,7 +63,7 @@ def main(argv):
     raise app.UsageError(str(error)) from error
   returns = history_returns(FLAGS.root_dir, config, FLAGS.percent, episodes_per_history)
   figures = {'root_dir': FLAGS.root_dir, 'dataset_config': config, 'env': env_name}
-  figures.update(follow_through(evaluate.goal_reached(env_name, returns)))
+  figures.update(evaluate.goal_follow_through(evaluate.goal_reached(env_name, returns)))
   figures_lib.report(figures)
 
 

@@ -60,10 +60,7 @@ def analysis_tasks(env_name: str, split: str, max_tasks=None) -> list:
   if split == 'test':
     return ad_tf.envs.held_out_tasks(env_name, 1, 0, 'test', max_tasks)
   tasks = ad_tf.envs.get_family(env_name).split_tasks(split)
-  if max_tasks is None or max_tasks >= len(tasks):
-    return tasks
-  chosen = np.random.default_rng([0, len(tasks)]).choice(len(tasks), max_tasks, replace=False)
-  return [tasks[i] for i in np.sort(chosen)]
+  return ad_tf.envs.keep_sample(env_name, tasks, max_tasks, [0, len(tasks)])
 
 
 def analyse_split(model, env_name: str, env, split: str, num_seeds: int, context_length: int,
@@ -108,7 +105,7 @@ def analyse_split(model, env_name: str, env, split: str, num_seeds: int, context
       f'{split}_lost_goal_share': _mean_or_none(lost[found_before]),
       f'{split}_lost_goal_mean': _mean_or_none(normalised[lost]),
       f'{split}_lost_goal_reached': _mean_or_none(rewarded[lost]),
-      f'{split}_after_goal_again': _mean_or_none(rewarded[:, 1:][rewarded[:, :-1]]),
+      f'{split}_after_goal_again': evaluate.goal_follow_through(rewarded)['again'],
       f'{split}_last_10_mean': round(float(normalised[:, -10:].mean()), 3),
   })
   return figures

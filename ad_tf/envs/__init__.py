@@ -4,6 +4,7 @@ from ad_tf.envs.registry import ENV_NAMES
 from ad_tf.envs.registry import get_family
 from ad_tf.envs.registry import get_spec
 from ad_tf.envs.registry import held_out_tasks
+from ad_tf.envs.registry import keep_sample
 from ad_tf.envs.registry import load
 from ad_tf.envs.registry import load_batched
 from ad_tf.envs.registry import oracle_return

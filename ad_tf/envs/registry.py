@@ -81,13 +81,19 @@ def held_out_tasks(name: str, num: int, seed: int, split: str = 'test',
   family.check_split(name, split)
   tasks = get_family(name).held_out_tasks(split, int(num),
                                           np.random.default_rng([seed, _HELD_OUT_SALT]))
+  return keep_sample(name, tasks, max_tasks, [seed, _HELD_OUT_SALT, 1])
+
+
+def keep_sample(name: str, tasks: List[family.Task], max_tasks: Optional[int],
+                rng_seed) -> List[family.Task]:
+  """At most `max_tasks` of `tasks` (all of them for None), drawn without replacement from
+  `rng_seed` alone and kept in their order."""
   if max_tasks is None or max_tasks >= len(tasks):
     return tasks
   if max_tasks < 1:
-    raise ValueError(f'{name}: cannot keep {max_tasks} held-out tasks; max_tasks must be >= 1 '
+    raise ValueError(f'{name}: cannot keep {max_tasks} tasks; max_tasks must be >= 1 '
                      '(or None for all of them).')
-  chosen = np.random.default_rng([seed, _HELD_OUT_SALT, 1]).choice(len(tasks), max_tasks,
-                                                                   replace=False)
+  chosen = np.random.default_rng(rng_seed).choice(len(tasks), max_tasks, replace=False)
   return [tasks[i] for i in np.sort(chosen)]
 
 

@@ -93,6 +93,27 @@ def reached(returns: np.ndarray, threshold: float) -> np.ndarray:
   return returns >= threshold - 1e-6
 
 
+def goal_follow_through(goal: np.ndarray) -> dict:
+  """goal [runs or histories, episodes] bool -> the goal rate per episode; after an episode that
+  reached the goal, how often the next one does ('again'); the same after a row's first goal
+  ('after_first'); the share of rows that never reach it; with the number of pairs behind each."""
+  before, after = goal[:, :-1], goal[:, 1:]
+  first = np.zeros_like(goal)
+  found = goal.any(axis=1)
+  first[np.where(found)[0], goal.argmax(axis=1)[found]] = True
+  first_before = first[:, :-1]
+  return {
+      'histories': int(goal.shape[0]),
+      'kept_episodes': int(goal.shape[1]),
+      'goal_rate_per_kept_episode': [round(float(r), 3) for r in goal.mean(axis=0)],
+      'again': round(float(after[before].mean()), 3) if before.any() else None,
+      'again_pairs': int(before.sum()),
+      'after_first': round(float(after[first_before].mean()), 3) if first_before.any() else None,
+      'after_first_pairs': int(first_before.sum()),
+      'never': round(float(1.0 - found.mean()), 3),
+  }
+
+
 def evaluation_runs(env_name: str, split: str, num_episodes: int, seeds_per_task: int,
                     min_runs: int, seed: int,
                     max_test_tasks: Optional[int] = None) -> method_lib.EvaluationRuns:

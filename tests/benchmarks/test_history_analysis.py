@@ -1,28 +1,11 @@
-"""benchmarks.history_analysis: the follow-through figures by hand, and a run on the tiny
-dataset read back with tfds.load."""
+"""benchmarks.history_analysis on the tiny dataset, read back with tfds.load (its figures by
+hand: tests/evaluation/test_evaluate.py)."""
 
 import json
 import subprocess
 import sys
 
-import numpy as np
-
-from benchmarks import history_analysis
 from tests.tiny_runs import REPO
-
-
-def test_follow_through_by_hand():
-  goal = np.array([[False, True, True, False],
-                   [False, False, False, False],
-                   [True, False, True, True]])
-  figures = history_analysis.follow_through(goal)
-  assert figures['goal_rate_per_kept_episode'] == [0.333, 0.333, 0.667, 0.333]
-  # After a goal: T->T, T->F (first history), T->F, T->T (third): 2 of 4.
-  assert (figures['again'], figures['again_pairs']) == (0.5, 4)
-  # After each history's first goal: episode 3 of the first (T), episode 2 of the third (F).
-  assert (figures['after_first'], figures['after_first_pairs']) == (0.5, 2)
-  assert figures['never'] == 0.333
-  assert history_analysis.follow_through(np.zeros((2, 3), bool))['again'] is None
 
 
 def run_analysis(*flags):

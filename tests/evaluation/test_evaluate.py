@@ -48,7 +48,6 @@ def test_milestone_rates_count_single_plays_by_their_return():
   assert evaluate.milestone_rates('bandit', np.array([[30.0]])) == {}
 
 
-
 def test_the_goal_is_the_last_milestone():
   returns = np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])
   np.testing.assert_array_equal(evaluate.goal_reached('key_to_door', returns),
@@ -57,6 +56,21 @@ def test_the_goal_is_the_last_milestone():
                                 [[False, True, True]])
   with pytest.raises(ValueError, match='bandit has no milestones'):
     evaluate.goal_reached('bandit', np.array([[30.0]]))
+
+
+def test_goal_follow_through_by_hand():
+  goal = np.array([[False, True, True, False],
+                   [False, False, False, False],
+                   [True, False, True, True]])
+  figures = evaluate.goal_follow_through(goal)
+  assert figures['goal_rate_per_kept_episode'] == [0.333, 0.333, 0.667, 0.333]
+  # After a goal: T->T, T->F (first history), T->F, T->T (third): 2 of 4.
+  assert (figures['again'], figures['again_pairs']) == (0.5, 4)
+  # After each history's first goal: episode 3 of the first (T), episode 2 of the third (F).
+  assert (figures['after_first'], figures['after_first_pairs']) == (0.5, 2)
+  assert figures['never'] == 0.333
+  assert evaluate.goal_follow_through(np.zeros((2, 3), bool))['again'] is None
+
 
 def run(binary, root, *bindings):
   result = tiny_runs.run_binary(binary, root, *bindings, gin_file=PAPER_GIN)
