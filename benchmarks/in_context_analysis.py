@@ -8,8 +8,11 @@ door opened: a return of 2, the key's reward and the door's). Per split it repor
 return / oracle at episodes 1, 5, 10, 20, 30, 40 (and 60-160 with `--num_episodes`); the share
 of runs that never reach the goal ("never": exploration); the median episode of the first goal;
 the mean return / oracle in the 5 episodes after a run's first goal and from 10 episodes after
-it on, and how often an episode right after a goal reaches it again ("after_goal_again")
-(exploitation). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
+it on, how often an episode right after a goal reaches it again ("after_goal_again"), and how often it does
+after one or two episodes that missed it while the goal is still in the context
+("after_goal_1_miss", "after_goal_2_misses": a model that leans on its last episode alone loses a goal after a miss)
+(exploitation). For Dark Room and Dark Room Hard (the start is the room's centre) the figures are
+also given per band of the goal's distance from the start ("by_goal_distance"). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
 
 Exploitation is split further by what the context holds when an episode starts (the episodes
 before it that the sliding context still has: context_length / episode_length - 1 of them):
@@ -48,6 +51,10 @@ FLAGS = flags.FLAGS
 # Grid rooms whose splits list their tasks; the bandit has no goal, Watermaze no finite split.
 _ENVS = ('darkroom', 'darkroom_hard', 'key_to_door')
 _REPORTED_EPISODES = (1, 5, 10, 20, 30, 40, 60, 80, 120, 160)
+# Rooms whose task is one goal cell and whose episodes start at the centre: their figures are also
+# given per band of the goal's distance from the start, _DISTANCE_BAND steps wide.
+_CENTRE_START_ENVS = ('darkroom', 'darkroom_hard')
+_DISTANCE_BAND = 4
 
 
 def _mean_or_none(values: np.ndarray):
@@ -88,6 +95,7 @@ def analyse_split(model, env_name: str, env, split: str, num_seeds: int, context
       soon.append(normalised[run, episode + 1:episode + 6].mean())
       later.append(normalised[run, episode + 10:].mean())
   curve = normalised.mean(axis=0)
+  follow_through = evaluate.goal_follow_through(rewarded)
   figures = {f'{split}_runs': len(runs)}
   for episode in _REPORTED_EPISODES:
     if episode <= num_episodes:
@@ -105,10 +113,37 @@ def analyse_split(model, env_name: str, env, split: str, num_seeds: int, context
       f'{split}_lost_goal_share': _mean_or_none(lost[found_before]),
       f'{split}_lost_goal_mean': _mean_or_none(normalised[lost]),
       f'{split}_lost_goal_reached': _mean_or_none(rewarded[lost]),
-      f'{split}_after_goal_again': evaluate.goal_follow_through(rewarded)['again'],
+      f'{split}_after_goal_again': follow_through['again'],
+      f'{split}_after_goal_1_miss': follow_through['after_1_miss'],
+      f'{split}_after_goal_2_misses': follow_through['after_2_misses'],
       f'{split}_last_10_mean': round(float(normalised[:, -10:].mean()), 3),
   })
+  if env_name in _CENTRE_START_ENVS:
+    figures[f'{split}_by_goal_distance'] = by_goal_distance(runs, family.size, rewarded)
   return figures
+
+
+def by_goal_distance(runs: list, size: int, rewarded: np.ndarray) -> dict:
+  """Per band of the goal's distance from the start cell (the room's centre): the runs, the share
+  that never reach the goal, the median episode of the first goal, and the last episode's goal
+  rate overall and among the runs that had reached it before."""
+  distance = np.array([np.abs(np.asarray(task['goal']) - size // 2).sum() for task in runs])
+  bands = {}
+  for low in range(0, 2 * (size // 2) + 1, _DISTANCE_BAND):
+    band = (distance >= low) & (distance < low + _DISTANCE_BAND)
+    if not band.any():
+      continue
+    found_before_last = band & rewarded[:, :-1].any(axis=1)
+    first = np.where(rewarded[band].any(axis=1), rewarded[band].argmax(axis=1), -1)
+    bands[f'{low}-{low + _DISTANCE_BAND - 1}'] = {
+        'runs': int(band.sum()),
+        'never': round(float(np.mean(first < 0)), 3),
+        'first_goal_median_episode': (float(np.median(first[first >= 0]) + 1)
+                                      if (first >= 0).any() else None),
+        'last_episode': round(float(rewarded[band, -1].mean()), 3),
+        'last_episode_if_found_before': _mean_or_none(rewarded[found_before_last, -1]),
+    }
+  return bands
 
 
 def main(argv):

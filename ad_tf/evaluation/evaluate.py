@@ -93,25 +93,39 @@ def reached(returns: np.ndarray, threshold: float) -> np.ndarray:
   return returns >= threshold - 1e-6
 
 
-def goal_follow_through(goal: np.ndarray) -> dict:
+def goal_follow_through(goal: np.ndarray, max_misses: int = 2) -> dict:
   """goal [runs or histories, episodes] bool -> the goal rate per episode; after an episode that
   reached the goal, how often the next one does ('again'); the same after a row's first goal
-  ('after_first'); the share of rows that never reach it; with the number of pairs behind each."""
+  ('after_first'); after a goal followed by m = 1..max_misses episodes that missed it, how often
+  the next reaches it again ('after_m_misses': how a model whose context still holds the goal
+  recovers from a miss); the share of rows that never reach it; with the number of pairs behind
+  each."""
   before, after = goal[:, :-1], goal[:, 1:]
   first = np.zeros_like(goal)
   found = goal.any(axis=1)
   first[np.where(found)[0], goal.argmax(axis=1)[found]] = True
   first_before = first[:, :-1]
-  return {
+  rate = lambda outcome, given: (round(float(outcome[given].mean()), 3) if given.any() else None)
+  figures = {
       'histories': int(goal.shape[0]),
       'kept_episodes': int(goal.shape[1]),
       'goal_rate_per_kept_episode': [round(float(r), 3) for r in goal.mean(axis=0)],
-      'again': round(float(after[before].mean()), 3) if before.any() else None,
+      'again': rate(after, before),
       'again_pairs': int(before.sum()),
-      'after_first': round(float(after[first_before].mean()), 3) if first_before.any() else None,
+      'after_first': rate(after, first_before),
       'after_first_pairs': int(first_before.sum()),
-      'never': round(float(1.0 - found.mean()), 3),
   }
+  for misses in range(1, max_misses + 1):
+    # Episode e reached the goal, e + 1 .. e + misses did not; the outcome is episode e + misses + 1.
+    span = goal.shape[1] - misses - 1
+    given = goal[:, :span].copy()
+    for miss in range(1, misses + 1):
+      given &= ~goal[:, miss:miss + span]
+    name = f'after_{misses}_miss' + ('es' if misses > 1 else '')
+    figures[name] = rate(goal[:, misses + 1:], given)
+    figures[f'{name}_pairs'] = int(given.sum())
+  figures['never'] = round(float(1.0 - found.mean()), 3)
+  return figures
 
 
 def evaluation_runs(env_name: str, split: str, num_episodes: int, seeds_per_task: int,

@@ -68,7 +68,18 @@ def test_goal_follow_through_by_hand():
   assert (figures['again'], figures['again_pairs']) == (0.5, 4)
   # After each history's first goal: episode 3 of the first (T), episode 2 of the third (F).
   assert (figures['after_first'], figures['after_first_pairs']) == (0.5, 2)
+  # A goal, then one miss: episodes 0-1-2 of the third history (T, F -> T): 1 of 1; the first
+  # history's T at episode 2, F at 3 has no episode after it.
+  assert (figures['after_1_miss'], figures['after_1_miss_pairs']) == (1.0, 1)
+  assert (figures['after_2_misses'], figures['after_2_misses_pairs']) == (None, 0)
   assert figures['never'] == 0.333
+  two_misses = evaluate.goal_follow_through(np.array([[True, False, False, False, True],
+                                                      [True, False, False, True, True]]))
+  # T, F, F -> F in the first row (episodes 0-3), T, F, F -> T in the second; and in the first
+  # row, episodes 1-4 hold no goal before the misses.
+  assert (two_misses['after_2_misses'], two_misses['after_2_misses_pairs']) == (0.5, 2)
+  # T, F -> F (first row), T, F -> F (second row).
+  assert (two_misses['after_1_miss'], two_misses['after_1_miss_pairs']) == (0.0, 2)
   assert evaluate.goal_follow_through(np.zeros((2, 3), bool))['again'] is None
 
 
