@@ -3,14 +3,15 @@ and how reliably a history reaches it again right after.
 
 Reads `ad_histories/<config>` of `--root_dir` with `tfds.load` (the first `--percent` of its
 episodes) and groups the episodes into histories by `history_id`, keeping the whole ones (the
-generation record says how many episodes a history keeps). An episode reaches the goal when its return
-reaches the family's last milestone (Dark Room's goal found, Key-to-Door's door opened). It
+generation record says how many episodes a history keeps). An episode reaches the goal when its
+return reaches the family's last milestone (Dark Room's goal found, Key-to-Door's door opened). It
 reports: the goal rate at each kept episode of a history; after a kept episode that reached the
 goal, how often the next kept one does ("again"); the same after a history's first goal
-("after_first"); and after a goal followed by one or two kept episodes without it
-("after_1_miss", "after_2_misses": whether a goal and then misses mean, in the data, a learner
-that knows the goal and slipped, or a lucky hit it has not learned yet). AD imitates the step from one kept episode to the next, so these are the
-follow-through its training windows show it (docs/IN_CONTEXT_RL.md, 2026-12-04).
+("after_first"); and after a goal followed by one or two kept episodes without it ("after_1_miss",
+"after_2_misses": whether a goal and then misses mean, in the data, a learner that knows the goal
+and slipped, or a lucky hit it has not learned yet). AD imitates the step from one kept episode to
+the next, so these are the follow-through its training windows show it (docs/IN_CONTEXT_RL.md,
+2026-12-04).
 
 Usage: python -m benchmarks.history_analysis --root_dir=R [--dataset_config=key_to_door]
   [--percent=10]

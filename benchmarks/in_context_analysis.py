@@ -5,14 +5,15 @@ of a grid room with finitely many tasks (Dark Room, Dark Room Hard, Key-to-Door:
 is the model's), with more seeds than `evaluate` and seeds of its own. An episode "reaches the
 goal" when its return reaches the family's last milestone (Dark Room's goal found, Key-to-Door's
 door opened: a return of 2, the key's reward and the door's). Per split it reports: the mean
-return / oracle at episodes 1, 5, 10, 20, 30, 40 (and 60-160 with `--num_episodes`); the share
-of runs that never reach the goal ("never": exploration); the median episode of the first goal;
-the mean return / oracle in the 5 episodes after a run's first goal and from 10 episodes after
-it on, how often an episode right after a goal reaches it again ("after_goal_again"), and how often it does
-after one or two episodes that missed it while the goal is still in the context
-("after_goal_1_miss", "after_goal_2_misses": a model that leans on its last episode alone loses a goal after a miss)
-(exploitation). For Dark Room and Dark Room Hard (the start is the room's centre) the figures are
-also given per band of the goal's distance from the start ("by_goal_distance"). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
+return / oracle at episodes 1, 5, 10, 20, 30, 40 (and 60-160 with `--num_episodes`); the share of
+runs that never reach the goal ("never": exploration); the median episode of the first goal; the
+mean return / oracle in the 5 episodes after a run's first goal and from 10 episodes after it on,
+how often an episode right after a goal reaches it again ("after_goal_again"), and how often it
+does after one or two episodes that missed it while the goal is still in the context
+("after_goal_1_miss", "after_goal_2_misses": a model that leans on its last episode alone loses a
+goal after a miss) (exploitation). For Dark Room and Dark Room Hard (the start is the room's
+centre) the figures are also given per band of the goal's distance from the start
+("by_goal_distance"). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
 
 Exploitation is split further by what the context holds when an episode starts (the episodes
 before it that the sliding context still has: context_length / episode_length - 1 of them):

@@ -116,7 +116,8 @@ def goal_follow_through(goal: np.ndarray, max_misses: int = 2) -> dict:
       'after_first_pairs': int(first_before.sum()),
   }
   for misses in range(1, max_misses + 1):
-    # Episode e reached the goal, e + 1 .. e + misses did not; the outcome is episode e + misses + 1.
+    # Episode e reached the goal, e + 1 .. e + misses did not; the outcome is episode
+    # e + misses + 1.
     span = goal.shape[1] - misses - 1
     given = goal[:, :span].copy()
     for miss in range(1, misses + 1):
