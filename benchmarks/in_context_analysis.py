@@ -58,6 +58,11 @@ _CENTRE_START_ENVS = ('darkroom', 'darkroom_hard')
 _DISTANCE_BAND = 4
 
 
+def _first_goal_median_episode(first: np.ndarray):
+  """first [runs]: each run's first goal episode (0-based, -1 if never) -> their median, 1-based."""
+  return float(np.median(first[first >= 0]) + 1) if (first >= 0).any() else None
+
+
 def _mean_or_none(values: np.ndarray):
   return round(float(np.mean(values)), 3) if values.size else None
 
@@ -103,8 +108,7 @@ def analyse_split(model, env_name: str, env, split: str, num_seeds: int, context
       figures[f'{split}_episode_{episode}'] = round(float(curve[episode - 1]), 3)
   figures.update({
       f'{split}_never_rewarded': round(float(np.mean(first < 0)), 3),
-      f'{split}_first_reward_median_episode': (
-          float(np.median(first[first >= 0]) + 1) if (first >= 0).any() else None),
+      f'{split}_first_reward_median_episode': _first_goal_median_episode(first),
       f'{split}_after_first_reward_1_to_5': round(float(np.mean(soon)), 3) if soon else None,
       f'{split}_after_first_reward_10_on': round(float(np.mean(later)), 3) if later else None,
       f'{split}_in_context_episodes': int(reward_in_context.sum()),
@@ -120,29 +124,29 @@ def analyse_split(model, env_name: str, env, split: str, num_seeds: int, context
       f'{split}_last_10_mean': round(float(normalised[:, -10:].mean()), 3),
   })
   if env_name in _CENTRE_START_ENVS:
-    figures[f'{split}_by_goal_distance'] = by_goal_distance(runs, family.size, rewarded)
+    figures[f'{split}_by_goal_distance'] = by_goal_distance(runs, family.size, rewarded, first,
+                                                            found_before[:, -1])
   return figures
 
 
-def by_goal_distance(runs: list, size: int, rewarded: np.ndarray) -> dict:
+def by_goal_distance(runs: list, size: int, rewarded: np.ndarray, first: np.ndarray,
+                     found_before_last: np.ndarray) -> dict:
   """Per band of the goal's distance from the start cell (the room's centre): the runs, the share
   that never reach the goal, the median episode of the first goal, and the last episode's goal
-  rate overall and among the runs that had reached it before."""
+  rate overall and among the runs that had reached it before. rewarded [runs, episodes] bool;
+  first [runs] each run's first goal episode (-1: never); found_before_last [runs] bool."""
   distance = np.array([np.abs(np.asarray(task['goal']) - size // 2).sum() for task in runs])
   bands = {}
   for low in range(0, 2 * (size // 2) + 1, _DISTANCE_BAND):
     band = (distance >= low) & (distance < low + _DISTANCE_BAND)
     if not band.any():
       continue
-    found_before_last = band & rewarded[:, :-1].any(axis=1)
-    first = np.where(rewarded[band].any(axis=1), rewarded[band].argmax(axis=1), -1)
     bands[f'{low}-{low + _DISTANCE_BAND - 1}'] = {
         'runs': int(band.sum()),
-        'never': round(float(np.mean(first < 0)), 3),
-        'first_goal_median_episode': (float(np.median(first[first >= 0]) + 1)
-                                      if (first >= 0).any() else None),
+        'never': round(float(np.mean(first[band] < 0)), 3),
+        'first_goal_median_episode': _first_goal_median_episode(first[band]),
         'last_episode': round(float(rewarded[band, -1].mean()), 3),
-        'last_episode_if_found_before': _mean_or_none(rewarded[found_before_last, -1]),
+        'last_episode_if_found_before': _mean_or_none(rewarded[band & found_before_last, -1]),
     }
   return bands
 
