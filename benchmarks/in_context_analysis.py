@@ -1,19 +1,22 @@
 """Where a trained AD model's in-context return comes from: exploration vs exploitation.
 
 Rolls the model of `--root_dir` (its last checkpoint) out on the held-out and the training tasks
-of a grid room with finitely many tasks (Dark Room, Dark Room Hard, Key-to-Door: the environment
-is the model's), with more seeds than `evaluate` and seeds of its own. An episode "reaches the
-goal" when its return reaches the family's last milestone (Dark Room's goal found, Key-to-Door's
-door opened: a return of 2, the key's reward and the door's). Per split it reports: the mean
+of its environment (Dark Room, Dark Room Hard, Key-to-Door, Watermaze: the environment is the
+model's), with more seeds than `evaluate` and seeds of its own. Watermaze's platforms are
+continuous: its test split is the evaluation's own draw of `--max_tasks` platforms (100 unless
+given), its train split as many fresh platforms of the training region, none trained on. An
+episode "reaches the goal" when its return reaches the family's last milestone (Dark Room's goal
+found, Key-to-Door's door opened: a return of 2, the key's reward and the door's; Watermaze's
+platform found). Per split it reports: the mean
 return / oracle at episodes 1, 5, 10, 20, 30, 40 (and 60-160 with `--num_episodes`); the share of
 runs that never reach the goal ("never": exploration); the median episode of the first goal; the
 mean return / oracle in the 5 episodes after a run's first goal and from 10 episodes after it on,
 how often an episode right after a goal reaches it again ("after_goal_again"), and how often it
 does after one or two episodes that missed it while the goal is still in the context
 ("after_goal_1_miss", "after_goal_2_misses": a model that leans on its last episode alone loses a
-goal after a miss) (exploitation). For Dark Room and Dark Room Hard (the start is the room's
-centre) the figures are also given per band of the goal's distance from the start
-("by_goal_distance"). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
+goal after a miss) (exploitation). Where every episode starts at the centre (Dark Room, Dark
+Room Hard: bands of 4 steps; Watermaze: bands of 0.1 of the arena's radius) the figures are also
+given per band of the goal's distance from the start ("by_goal_distance"). docs/IN_CONTEXT_RL.md's 2026-11-25, 99363af table is made of these figures.
 
 Exploitation is split further by what the context holds when an episode starts (the episodes
 before it that the sliding context still has: context_length / episode_length - 1 of them):
@@ -34,6 +37,7 @@ from absl import flags
 import numpy as np
 
 import ad_tf
+from ad_tf.envs import family as family_lib
 from ad_tf.evaluation import evaluate
 from ad_tf.methods import in_context
 from ad_tf.model import loading
@@ -49,13 +53,18 @@ flags.DEFINE_integer('max_tasks', None, 'Tasks kept per split (a seeded sample; 
 flags.mark_flag_as_required('root_dir')
 FLAGS = flags.FLAGS
 
-# Grid rooms whose splits list their tasks; the bandit has no goal, Watermaze no finite split.
-_ENVS = ('darkroom', 'darkroom_hard', 'key_to_door')
+# Environments with a goal to reach (the bandit has none).
+_ENVS = ('darkroom', 'darkroom_hard', 'key_to_door', 'watermaze')
 _REPORTED_EPISODES = (1, 5, 10, 20, 30, 40, 60, 80, 120, 160)
+# Tasks per split where the task space is continuous (Watermaze) and --max_tasks is not given:
+# the evaluation's own number (evaluate.min_runs).
+_CONTINUOUS_TASKS = 100
 # Rooms whose task is one goal cell and whose episodes start at the centre: their figures are also
 # given per band of the goal's distance from the start, _DISTANCE_BAND steps wide.
 _CENTRE_START_ENVS = ('darkroom', 'darkroom_hard')
 _DISTANCE_BAND = 4
+# Watermaze starts at the arena's centre too: bands of its platform's distance, this wide.
+_PLATFORM_DISTANCE_BAND = 0.1
 
 
 def _first_goal_median_episode(first: np.ndarray):
@@ -69,7 +78,11 @@ def _mean_or_none(values: np.ndarray):
 
 def analysis_tasks(env_name: str, split: str, max_tasks=None) -> list:
   """The split's tasks, or a seeded sample of `max_tasks` of them in the split's order (on the
-  test split, the sample that `evaluate.max_test_tasks` plays at the evaluation's seed 0)."""
+  test split, the sample that `evaluate.max_test_tasks` plays at the evaluation's seed 0). A
+  continuous task space has no list: `max_tasks` draws (_CONTINUOUS_TASKS unless given) at the
+  evaluation's seed 0, on the test split the evaluation's own platforms."""
+  if not isinstance(ad_tf.envs.get_family(env_name), family_lib.FiniteTaskFamily):
+    return ad_tf.envs.held_out_tasks(env_name, max_tasks or _CONTINUOUS_TASKS, 0, split)
   if split == 'test':
     return ad_tf.envs.held_out_tasks(env_name, 1, 0, 'test', max_tasks)
   tasks = ad_tf.envs.get_family(env_name).split_tasks(split)
@@ -123,25 +136,41 @@ def analyse_split(model, env_name: str, env, split: str, num_seeds: int, context
       f'{split}_after_goal_2_misses': follow_through['after_2_misses'],
       f'{split}_last_10_mean': round(float(normalised[:, -10:].mean()), 3),
   })
-  if env_name in _CENTRE_START_ENVS:
-    figures[f'{split}_by_goal_distance'] = by_goal_distance(runs, family.size, rewarded, first,
+  labels = goal_distance_bands(env_name, runs)
+  if labels is not None:
+    figures[f'{split}_by_goal_distance'] = by_goal_distance(labels, rewarded, first,
                                                             found_before[:, -1])
   return figures
 
 
-def by_goal_distance(runs: list, size: int, rewarded: np.ndarray, first: np.ndarray,
+def goal_distance_bands(env_name: str, runs: list):
+  """Each run's band of its goal's distance from the start, as a label ('4-7' steps; '0.3-0.4' of
+  Watermaze's radius), where every episode starts at the centre; None elsewhere."""
+  if env_name in _CENTRE_START_ENVS:
+    centre = ad_tf.envs.get_family(env_name).size // 2
+    lows = [int(np.abs(np.asarray(task['goal']) - centre).sum()) // _DISTANCE_BAND * _DISTANCE_BAND
+            for task in runs]
+    return [f'{low}-{low + _DISTANCE_BAND - 1}' for low in lows]
+  if env_name == 'watermaze':
+    bands = [int(np.hypot(*np.asarray(task['platform'], np.float64)) / _PLATFORM_DISTANCE_BAND)
+             for task in runs]
+    return [f'{band * _PLATFORM_DISTANCE_BAND:.1f}-{(band + 1) * _PLATFORM_DISTANCE_BAND:.1f}'
+            for band in bands]
+  return None
+
+
+def by_goal_distance(labels: list, rewarded: np.ndarray, first: np.ndarray,
                      found_before_last: np.ndarray) -> dict:
-  """Per band of the goal's distance from the start cell (the room's centre): the runs, the share
-  that never reach the goal, the median episode of the first goal, and the last episode's goal
-  rate overall and among the runs that had reached it before. rewarded [runs, episodes] bool;
-  first [runs] each run's first goal episode (-1: never); found_before_last [runs] bool."""
-  distance = np.array([np.abs(np.asarray(task['goal']) - size // 2).sum() for task in runs])
+  """Per band of the goal's distance from the start (labels [runs], `goal_distance_bands`), nearest
+  first: the runs, the share that never reach the goal, the median episode of the first goal, and
+  the last episode's goal rate overall and among the runs that had reached it before. rewarded
+  [runs, episodes] bool; first [runs] each run's first goal episode (-1: never);
+  found_before_last [runs] bool."""
+  labels = np.asarray(labels)
   bands = {}
-  for low in range(0, 2 * (size // 2) + 1, _DISTANCE_BAND):
-    band = (distance >= low) & (distance < low + _DISTANCE_BAND)
-    if not band.any():
-      continue
-    bands[f'{low}-{low + _DISTANCE_BAND - 1}'] = {
+  for label in sorted(set(labels.tolist()), key=lambda text: float(text.split('-')[0])):
+    band = labels == label
+    bands[label] = {
         'runs': int(band.sum()),
         'never': round(float(np.mean(first[band] < 0)), 3),
         'first_goal_median_episode': _first_goal_median_episode(first[band]),
@@ -159,8 +188,8 @@ def main(argv):
                          ' run python -m ad_tf.bin.train with this --root_dir first.')
   model, record, _ = restored
   if record.env_name not in _ENVS:
-    raise app.UsageError(f'This analysis is for the grid rooms {_ENVS}; the model of '
-                         f'{FLAGS.root_dir} acts in {record.env_name}.')
+    raise app.UsageError(f'This analysis is for environments with a goal, {_ENVS}; the model '
+                         f'of {FLAGS.root_dir} acts in {record.env_name}.')
   context_length = record.context_length
   env = ad_tf.envs.load_batched(record.env_name)
   figures = {'root_dir': FLAGS.root_dir, 'env': record.env_name,

@@ -1,6 +1,6 @@
 """Watermaze through every stage on gin/watermaze_tiny.gin: PPO on the pose, a dataset of PNG
 frames read back with tfds.load, AD and ED on pixels, the source baseline, the evaluation on
-held-out platforms and the export, whose signature takes frames."""
+held-out platforms, the export, whose signature takes frames, and the in-context analysis."""
 
 import json
 import os
@@ -86,3 +86,20 @@ def test_the_export_takes_frames(pipeline_root):
   out = policy.signatures['action'](observation=frame, prev_action=tf.constant([0]),
                                     prev_reward=tf.constant([0.0]), **state)
   assert out['logits'].shape == (1, 8) and 0 <= int(out['action'][0]) < 8
+
+
+def test_the_in_context_analysis_runs_on_platforms(pipeline_root):
+  """benchmarks.in_context_analysis takes a Watermaze model: platforms drawn as the evaluation
+  draws them, the platform found as the goal, bands of the platform's distance (0.3-0.7)."""
+  result = subprocess.run(
+      [sys.executable, '-m', 'benchmarks.in_context_analysis', f'--root_dir={pipeline_root}',
+       '--dataset_config=watermaze', '--max_tasks=2', '--test_seeds=1', '--train_seeds=1',
+       '--num_episodes=2'], cwd=REPO, capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  figures = json.loads(result.stdout.strip().splitlines()[-1])
+  assert figures['env'] == 'watermaze' and figures['test_runs'] == figures['train_runs'] == 2
+  for split in ('test', 'train'):
+    assert 0.0 <= figures[f'{split}_episode_1'] <= 1.0
+    bands = figures[f'{split}_by_goal_distance']
+    assert sum(band['runs'] for band in bands.values()) == 2
+    assert all(0.3 <= float(label.split('-')[0]) < 0.7 for label in bands)

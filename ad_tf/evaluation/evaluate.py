@@ -117,8 +117,8 @@ def goal_follow_through(goal: np.ndarray, max_misses: int = 2) -> dict:
   }
   for misses in range(1, max_misses + 1):
     # Episode e reached the goal, e + 1 .. e + misses did not; the outcome is episode
-    # e + misses + 1.
-    span = goal.shape[1] - misses - 1
+    # e + misses + 1. Rows too short for that have no such pair (None).
+    span = max(0, goal.shape[1] - misses - 1)
     given = goal[:, :span].copy()
     for miss in range(1, misses + 1):
       given &= ~goal[:, miss:miss + span]

@@ -5,6 +5,8 @@
 are the only place outside `ad_tf.envs` that looks at an observation's kind.
 """
 
+from typing import Dict, Mapping, Optional
+
 import gin
 import numpy as np
 import tensorflow as tf
@@ -55,6 +57,12 @@ class ImageObservationEncoder(tf.keras.layers.Layer):
                num_blocks: int = 3, hidden_units: int = 256, dropout: float = 0.2,
                input_pool: int = 1, batch_norm_decay: float = 0.999, **kwargs):
     super().__init__(**kwargs)
+    #: Its sizes, as the model record keeps them: a restored model is rebuilt from these, not
+    #: from whatever gin bindings are in scope where it is restored.
+    self.hyperparameters = {
+        'channels': channels, 'kernel': kernel, 'stride': stride, 'num_blocks': num_blocks,
+        'hidden_units': hidden_units, 'dropout': dropout, 'input_pool': input_pool,
+        'batch_norm_decay': batch_norm_decay}
     self._blocks = []
     if input_pool > 1:
       self._blocks.append(tf.keras.layers.AveragePooling2D(input_pool, padding='same'))
@@ -85,15 +93,31 @@ def _unsupported(spec: specs.ObservationSpec, what: str) -> NotImplementedError:
                              f'{specs.GRID_CELL!r}, {specs.NONE!r}.')
 
 
-def observation_encoder(spec: specs.ObservationSpec, embedding_dim: int) -> tf.keras.layers.Layer:
-  """The transformer's encoder for observations of `spec`: [B, T, *shape] -> [B, T, D]."""
+def observation_encoder(spec: specs.ObservationSpec, embedding_dim: int,
+                        hyperparameters: Optional[Mapping[str, object]] = None
+                        ) -> tf.keras.layers.Layer:
+  """The transformer's encoder for observations of `spec`: [B, T, *shape] -> [B, T, D].
+
+  `hyperparameters`: the sizes of an encoder that has some (`encoder_hyperparameters` of a built
+  one, e.g. from a model record); None takes the gin-configured ones. Grid and empty
+  observations have none to give.
+  """
+  if hyperparameters and spec.kind != specs.IMAGE:
+    raise ValueError(f'The {spec.kind!r} observation encoder has no hyperparameters; got '
+                     f'{dict(hyperparameters)}.')
   if spec.kind == specs.GRID_CELL:
     return GridObservationEncoder(spec.grid_size, embedding_dim, name='observation_encoder')
   if spec.kind == specs.NONE:
     return NoObservationEncoder(embedding_dim, name='observation_encoder')
   if spec.kind == specs.IMAGE:
-    return ImageObservationEncoder(embedding_dim, name='observation_encoder')
+    return ImageObservationEncoder(embedding_dim, name='observation_encoder',
+                                   **dict(hyperparameters or {}))
   raise _unsupported(spec, 'transformer encoder')
+
+
+def encoder_hyperparameters(encoder: tf.keras.layers.Layer) -> Dict[str, object]:
+  """The sizes `observation_encoder` needs to rebuild `encoder` ({} for one that has none)."""
+  return dict(getattr(encoder, 'hyperparameters', {}))
 
 
 #: Heading bins of a pose's features (Watermaze turns by 30 degrees: one bin per heading).

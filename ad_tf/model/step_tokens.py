@@ -13,7 +13,7 @@ observation's dtype, int32 'time' and 'prev_action', float32 'prev_reward', each
 leading [batch, time] dimensions the stage adds.
 """
 
-from typing import Dict, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
 import tensorflow as tf
 
@@ -46,13 +46,20 @@ def none_action(env_spec: specs.EnvSpec) -> int:
 class StepEmbedding(tf.keras.layers.Layer):
   """Step inputs [B, T, ...] -> token embeddings [B, T, D]."""
 
-  def __init__(self, env_spec: specs.EnvSpec, embedding_dim: int, **kwargs):
+  def __init__(self, env_spec: specs.EnvSpec, embedding_dim: int,
+               observation_encoder: Optional[Mapping[str, object]] = None, **kwargs):
     super().__init__(**kwargs)
-    self._observation = encoders.observation_encoder(env_spec.observation, embedding_dim)
+    self._observation = encoders.observation_encoder(env_spec.observation, embedding_dim,
+                                                     observation_encoder)
     self._time = tf.keras.layers.Embedding(env_spec.episode_length, embedding_dim, name='time')
     self._prev_action = tf.keras.layers.Embedding(env_spec.num_actions + 1, embedding_dim,
                                                   name='prev_action')
     self._prev_reward = tf.keras.layers.Dense(embedding_dim, name='prev_reward')
+
+  @property
+  def observation_encoder_hyperparameters(self) -> Dict[str, object]:
+    """The observation encoder's sizes ({} for encoders that have none), as a plain dict."""
+    return encoders.encoder_hyperparameters(self._observation)
 
   def call(self, inputs: Dict[str, tf.Tensor]) -> tf.Tensor:
     return (self._observation(inputs['observation']) + self._time(inputs['time'])

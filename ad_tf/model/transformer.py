@@ -15,7 +15,8 @@ strategy (keras_nlp clones a seeded initialiser for same-shaped weights, which w
 and V equal).
 """
 
-from typing import Dict, Tuple
+import json
+from typing import Dict, Mapping, Optional, Tuple
 
 import gin
 import keras_nlp
@@ -43,13 +44,14 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
       attention_dropout: float = 0.5,
       sequence_mask_prob: float = 0.3,
       mask_rewarded_steps: bool = True,
+      # The observation encoder's sizes (an image encoder's); None: its gin-configured ones.
+      observation_encoder: Optional[Mapping[str, object]] = None,
       **kwargs):
     super().__init__(**kwargs)
     self.env_spec = env_spec
     self.num_actions = env_spec.num_actions
     self.episode_length = env_spec.episode_length
-    #: What `loading.build_from_hyperparameters` needs besides the env spec (the model record).
-    self.hyperparameters = {
+    hyperparameters = {
         'max_length': max_length, 'embedding_dim': embedding_dim, 'num_layers': num_layers,
         'num_heads': num_heads, 'feedforward_dim': feedforward_dim, 'dropout': dropout,
         'attention_dropout': attention_dropout, 'sequence_mask_prob': sequence_mask_prob,
@@ -60,8 +62,16 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
     self.num_heads = num_heads
     self.sequence_mask_prob = sequence_mask_prob
     self.mask_rewarded_steps = mask_rewarded_steps
-    self.step_embedding = step_tokens.StepEmbedding(env_spec, embedding_dim,
+    self.step_embedding = step_tokens.StepEmbedding(env_spec, embedding_dim, observation_encoder,
                                                     name='step_embedding')
+    # The encoder's effective sizes go into the record too (only where it has any, so the grid
+    # rooms' records are as before): restoring a model must not depend on gin bindings.
+    if self.step_embedding.observation_encoder_hyperparameters:
+      hyperparameters['observation_encoder'] = (
+          self.step_embedding.observation_encoder_hyperparameters)
+    # Kept as JSON text: Keras would wrap a dict attribute (and the dicts in it) in trackable
+    # wrappers that neither json nor a record can take.
+    self._hyperparameters_json = json.dumps(hyperparameters, sort_keys=True)
     self.mask_embedding = None  # Created in `build`, so `build_seeded` seeds it too.
     self.position_embedding = keras_nlp.layers.PositionEmbedding(
         max_length, initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
@@ -74,6 +84,12 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
             name=f'decoder_block_{i}')
         for i in range(num_layers)]
     self.action_head = tf.keras.layers.Dense(self.num_actions, name='action_logits')
+
+  @property
+  def hyperparameters(self) -> Dict[str, object]:
+    """What `loading.build_from_hyperparameters` needs besides the env spec (the model record):
+    plain JSON values, a fresh copy on each call."""
+    return json.loads(self._hyperparameters_json)
 
   def build(self, input_shape):
     # With no sequence masking the embedding is never used: it stays in the checkpoint (the same

@@ -81,6 +81,9 @@ def test_goal_follow_through_by_hand():
   # T, F -> F (first row), T, F -> F (second row).
   assert (two_misses['after_1_miss'], two_misses['after_1_miss_pairs']) == (0.0, 2)
   assert evaluate.goal_follow_through(np.zeros((2, 3), bool))['again'] is None
+  # Two episodes hold no goal-miss-miss-outcome run at all (it once failed to broadcast).
+  short = evaluate.goal_follow_through(np.array([[True, False], [True, True]]))
+  assert (short['again'], short['after_1_miss'], short['after_2_misses']) == (0.5, None, None)
 
 
 def run(binary, root, *bindings):

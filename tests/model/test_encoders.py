@@ -1,12 +1,16 @@
 """Observation encoders chosen from the spec: the paper's Watermaze image encoder (Table 3)."""
 
+import json
+
 import gin
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import ad_tf.envs
 from ad_tf.model import encoders
 from ad_tf.model import incremental_decoder
+from ad_tf.model import loading
 from tests.model.test_transformer import make_model
 
 
@@ -51,6 +55,37 @@ def test_a_watermaze_model_decodes_incrementally_like_its_full_pass():
   steps = [decoder.step({k: tf.constant(v[:, t]) for k, v in inputs.items()}, tf.constant(t),
                         weights).numpy() for t in range(12)]
   np.testing.assert_allclose(np.stack(steps, axis=1), full, atol=1e-4)
+
+
+def test_a_watermaze_model_rebuilds_from_its_record_with_no_gin_binding():
+  """The image encoder's sizes are gin bindings in the CPU configs; the model's hyperparameters
+  (what the model record keeps) hold them, so evaluate, export and the benchmarks rebuild the
+  same network with no binding in scope (it once came back with the paper's 128 channels)."""
+  with gin.unlock_config():
+    gin.bind_parameter('ImageObservationEncoder.channels', 4)
+    gin.bind_parameter('ImageObservationEncoder.hidden_units', 8)
+    gin.bind_parameter('ImageObservationEncoder.input_pool', 4)
+    gin.bind_parameter('ImageObservationEncoder.num_blocks', 2)
+  spec = ad_tf.envs.get_spec('watermaze')
+  model = loading.build_seeded(make_model('watermaze', max_length=6), seed=3, length=6)
+  record = json.loads(json.dumps(model.hyperparameters))  # As the record file holds it.
+  assert record['observation_encoder'] == {
+      'channels': 4, 'kernel': 5, 'stride': 2, 'num_blocks': 2, 'hidden_units': 8,
+      'dropout': 0.2, 'input_pool': 4, 'batch_norm_decay': 0.999}
+  gin.clear_config()
+  rebuilt = loading.build_from_hyperparameters(spec, record, seed=3, length=6)
+  assert [v.shape for v in rebuilt.variables] == [v.shape for v in model.variables]
+  rng = np.random.default_rng(2)
+  inputs = {'observation': rng.integers(0, 256, (1, 6, 72, 96, 3)).astype(np.uint8),
+            'time': np.arange(6)[None].astype(np.int32),
+            'prev_action': rng.integers(0, 8, (1, 6)).astype(np.int32),
+            'prev_reward': np.zeros((1, 6), np.float32)}
+  np.testing.assert_array_equal(rebuilt(inputs).numpy(), model(inputs).numpy())  # Same seed.
+  # Grid rooms' encoders have no sizes: their records are as before, and none can be given.
+  assert 'observation_encoder' not in make_model('darkroom').hyperparameters
+  with pytest.raises(ValueError, match='has no hyperparameters'):
+    encoders.observation_encoder(spec=ad_tf.envs.get_spec('darkroom').observation,
+                                 embedding_dim=8, hyperparameters={'channels': 4})
 
 
 def test_pose_features_and_cells():
