@@ -43,14 +43,19 @@ from ad_tf.methods import in_context
 from ad_tf.model import loading
 from benchmarks import figures as figures_lib
 
-flags.DEFINE_string('root_dir', None, 'A root with a trained AD model (train/<config>/).')
-flags.DEFINE_string('dataset_config', 'darkroom', 'Which trained model (its dataset config).')
-flags.DEFINE_integer('test_seeds', 10, 'Runs per held-out goal.')
-flags.DEFINE_integer('train_seeds', 3, 'Runs per training goal.')
-flags.DEFINE_integer('num_episodes', 40, 'Episodes per run.')
-flags.DEFINE_integer('slide', None, 'Steps the full context drops at once (default: one episode).')
-flags.DEFINE_integer('max_tasks', None, 'Tasks kept per split (a seeded sample; default: all).')
-flags.mark_flag_as_required('root_dir')
+def define_flags():
+  """The command line's flags, defined when run as a program only: the tests import this module
+  beside other benchmarks that define flags of the same names."""
+  flags.DEFINE_string('root_dir', None, 'A root with a trained AD model (train/<config>/).')
+  flags.DEFINE_string('dataset_config', 'darkroom', 'Which trained model (its dataset config).')
+  flags.DEFINE_integer('test_seeds', 10, 'Runs per held-out goal.')
+  flags.DEFINE_integer('train_seeds', 3, 'Runs per training goal.')
+  flags.DEFINE_integer('num_episodes', 40, 'Episodes per run.')
+  flags.DEFINE_integer('slide', None, 'Steps the full context drops at once (default: one episode).')
+  flags.DEFINE_integer('max_tasks', None, 'Tasks kept per split (a seeded sample; default: all).')
+  flags.mark_flag_as_required('root_dir')
+
+
 FLAGS = flags.FLAGS
 
 # Environments with a goal to reach (the bandit has none).
@@ -201,4 +206,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

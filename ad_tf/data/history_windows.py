@@ -120,6 +120,15 @@ def history_step_inputs(history: Dict[str, tf.Tensor],
   }
 
 
+def decoded_history_steps(history: Dict[str, tf.Tensor],
+                          env_spec: specs.EnvSpec) -> Dict[str, tf.Tensor]:
+  """`history_step_inputs` with frames decoded (once per history, before windows are cut)."""
+  steps = history_step_inputs(history, env_spec)
+  if env_spec.observation.kind == specs.IMAGE:
+    steps['observation'] = decode_frames(steps['observation'], env_spec.observation)
+  return steps
+
+
 def shuffled_histories(builder: tfds.core.DatasetBuilder, seed: int,
                        cycle_length: int) -> tf.data.Dataset:
   """Every history of the dataset, endlessly: shards in a new seeded order on every pass,
@@ -207,18 +216,13 @@ def history_windows(
     windows = {k: tf.gather(v, index) for k, v in steps.items()}
     return tf.data.Dataset.from_tensor_slices(windows)
 
-  def decoded_step_inputs(history):
-    steps = history_step_inputs(history, env_spec)
-    if env_spec.observation.kind == specs.IMAGE:  # Once per history, before windows are cut.
-      steps['observation'] = decode_frames(steps['observation'], env_spec.observation)
-    return steps
-
   def inputs_and_targets(w):
     return ({k: w[k] for k in step_tokens.STEP_INPUT_KEYS},
             {k: w[k] for k in ('action', 'action_probs')})
 
   steps = shuffled_histories(builder, seed, cycle_length).map(
-      decoded_step_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+      lambda history: decoded_history_steps(history, env_spec),
+      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   if histories_per_group:
     if histories_per_group * windows_per_history < global_batch_size:
       raise DatasetError(
