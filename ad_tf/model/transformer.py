@@ -71,7 +71,7 @@ class AlgorithmDistillationTransformer(tf.keras.Model):
           self.step_embedding.observation_encoder_hyperparameters)
     # Kept as JSON text: Keras would wrap a dict attribute (and the dicts in it) in trackable
     # wrappers that neither json nor a record can take.
-    self._hyperparameters_json = json.dumps(hyperparameters, sort_keys=True)
+    self._hyperparameters_json = json.dumps(hyperparameters)
     self.mask_embedding = None  # Created in `build`, so `build_seeded` seeds it too.
     self.position_embedding = keras_nlp.layers.PositionEmbedding(
         max_length, initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
