@@ -32,6 +32,7 @@ from ad_tf.data import history_windows
 from ad_tf.model import loading
 from benchmarks import figures as figures_lib
 
+
 def define_flags():
   """The command line's flags, defined when run as a program only: the tests import this module
   beside other benchmarks that define flags of the same names."""
@@ -100,8 +101,7 @@ def read_histories(root_dir: str, dataset_config: str, num_histories: int) -> li
   histories = (history_windows.shuffled_histories(builder, seed=0, cycle_length=1)
                .take(min(num_histories, total))
                .map(lambda history: history_windows.decoded_history_steps(history, env_spec)))
-  return [{key: value for key, value in history.items()}
-          for history in histories.as_numpy_iterator()]
+  return list(histories.as_numpy_iterator())
 
 
 def main(argv):

@@ -43,6 +43,7 @@ from ad_tf.methods import in_context
 from ad_tf.model import loading
 from benchmarks import figures as figures_lib
 
+
 def define_flags():
   """The command line's flags, defined when run as a program only: the tests import this module
   beside other benchmarks that define flags of the same names."""

@@ -16,6 +16,7 @@ from ad_tf import experiment
 from ad_tf.data import history_windows
 from ad_tf.envs import watermaze
 from tests.tiny_runs import REPO
+from tests.tiny_runs import benchmark_figures
 
 TINY = os.path.join(REPO, 'gin', 'watermaze_tiny.gin')
 
@@ -91,12 +92,9 @@ def test_the_export_takes_frames(pipeline_root):
 def test_the_in_context_analysis_runs_on_platforms(pipeline_root):
   """benchmarks.in_context_analysis takes a Watermaze model: platforms drawn as the evaluation
   draws them, the platform found as the goal, bands of the platform's distance (0.3-0.7)."""
-  result = subprocess.run(
-      [sys.executable, '-m', 'benchmarks.in_context_analysis', f'--root_dir={pipeline_root}',
-       '--dataset_config=watermaze', '--max_tasks=2', '--test_seeds=1', '--train_seeds=1',
-       '--num_episodes=2'], cwd=REPO, capture_output=True, text=True, timeout=600)
-  assert result.returncode == 0, result.stderr[-3000:]
-  figures = json.loads(result.stdout.strip().splitlines()[-1])
+  figures = benchmark_figures('in_context_analysis', f'--root_dir={pipeline_root}',
+                              '--dataset_config=watermaze', '--max_tasks=2', '--test_seeds=1',
+                              '--train_seeds=1', '--num_episodes=2')
   assert figures['env'] == 'watermaze' and figures['test_runs'] == figures['train_runs'] == 2
   for split in ('test', 'train'):
     assert 0.0 <= figures[f'{split}_episode_1'] <= 1.0

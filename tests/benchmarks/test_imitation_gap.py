@@ -1,12 +1,8 @@
 """benchmarks.imitation_gap: the windows that end with each kept episode, and on a tiny trained
 model a cross-entropy that never falls below the source's entropy (Gibbs' inequality)."""
 
-import json
-import subprocess
-import sys
-
 from benchmarks import imitation_gap
-from tests.tiny_runs import REPO
+from tests.tiny_runs import benchmark_figures
 
 
 def test_each_window_ends_with_its_episode():
@@ -17,11 +13,8 @@ def test_each_window_ends_with_its_episode():
 
 
 def test_the_gap_is_per_kept_episode_and_never_negative(tiny_export_root):
-  result = subprocess.run(
-      [sys.executable, '-m', 'benchmarks.imitation_gap', f'--root_dir={tiny_export_root}',
-       '--histories=3', '--batch_size=4'], cwd=REPO, capture_output=True, text=True, timeout=600)
-  assert result.returncode == 0, result.stderr[-3000:]
-  figures = json.loads(result.stdout.strip().splitlines()[-1])
+  figures = benchmark_figures('imitation_gap', f'--root_dir={tiny_export_root}',
+                              '--histories=3', '--batch_size=4')
   kept = figures['kept_episodes']
   assert figures['histories'] == 3 and kept >= 2
   for name in ('cross_entropy', 'source_entropy', 'gap', 'agreement'):

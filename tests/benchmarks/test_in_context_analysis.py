@@ -2,25 +2,17 @@
 range (it once read per-step rewards as episode returns); its tasks and distance bands by hand.
 (Watermaze's run on a tiny model is in tests/test_watermaze_end_to_end.py.)"""
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 
 import ad_tf
 from ad_tf.envs import watermaze
 from benchmarks import in_context_analysis
-from tests.tiny_runs import REPO
+from tests.tiny_runs import benchmark_figures
 
 
 def test_figures_are_per_episode_and_in_range(tiny_export_root):
-  result = subprocess.run(
-      [sys.executable, '-m', 'benchmarks.in_context_analysis', f'--root_dir={tiny_export_root}',
-       '--test_seeds=1', '--train_seeds=1', '--num_episodes=3'], cwd=REPO, capture_output=True,
-      text=True, timeout=600)
-  assert result.returncode == 0, result.stderr[-3000:]
-  figures = json.loads(result.stdout.strip().splitlines()[-1])
+  figures = benchmark_figures('in_context_analysis', f'--root_dir={tiny_export_root}',
+                              '--test_seeds=1', '--train_seeds=1', '--num_episodes=3')
   assert figures['env'] == 'darkroom'  # From the model's record, not a flag.
   assert figures['test_runs'] == 21
   for split in ('test', 'train'):

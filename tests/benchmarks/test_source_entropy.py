@@ -1,25 +1,17 @@
 """benchmarks.source_entropy on the tiny dataset: one figure per kept episode, each an entropy
 of a 5-action distribution, and one clear error for a missing dataset."""
 
-import json
 import math
-import subprocess
-import sys
 
 from ad_tf import experiment
 from ad_tf.data import history_windows
-from tests.tiny_runs import REPO
-
-
-def _run(*flags):
-  return subprocess.run([sys.executable, '-m', 'benchmarks.source_entropy', *flags], cwd=REPO,
-                        capture_output=True, text=True, timeout=600)
+from tests.tiny_runs import benchmark_figures
+from tests.tiny_runs import run_benchmark
 
 
 def test_one_entropy_per_kept_episode_within_the_action_bounds(tiny_dataset_root):
-  result = _run(f'--root_dir={tiny_dataset_root}', '--dataset_config=darkroom')
-  assert result.returncode == 0, result.stderr[-3000:]
-  figures = json.loads(result.stdout.strip().splitlines()[-1])
+  figures = benchmark_figures('source_entropy', f'--root_dir={tiny_dataset_root}',
+                              '--dataset_config=darkroom')
   builder = history_windows.load_builder(experiment.tfds_dir(tiny_dataset_root), 'darkroom')
   _, num_histories, per_history = history_windows.history_shape(builder)
   assert figures['episodes'] == num_histories * per_history  # The tiny dataset is < 4,000.
@@ -31,7 +23,7 @@ def test_one_entropy_per_kept_episode_within_the_action_bounds(tiny_dataset_root
 
 
 def test_a_missing_dataset_is_one_clear_error(tmp_path):
-  result = _run(f'--root_dir={tmp_path}', '--dataset_config=darkroom')
+  result = run_benchmark('source_entropy', f'--root_dir={tmp_path}', '--dataset_config=darkroom')
   assert result.returncode != 0
   assert 'No complete ad_histories/darkroom dataset' in result.stderr
   assert 'Traceback' not in result.stderr

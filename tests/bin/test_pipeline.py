@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ad_tf.envs
+from tests.tiny_runs import benchmark_figures
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -99,12 +100,9 @@ def test_tiny_config_runs_every_stage_on_a_sample_of_held_out_tasks(tmp_path, en
   assert milestones[-1] in result.stdout
   if env_name == 'key_to_door':
     # The in-context analysis reads the door as the goal, on evaluate's own sample of tasks.
-    analysis = subprocess.run(
-        [sys.executable, '-m', 'benchmarks.in_context_analysis', f'--root_dir={tmp_path}',
-         '--dataset_config=key_to_door', '--max_tasks=3', '--test_seeds=1', '--train_seeds=1',
-         '--num_episodes=3'], cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert analysis.returncode == 0, analysis.stderr[-3000:]
-    figures = json.loads(analysis.stdout.strip().splitlines()[-1])
+    figures = benchmark_figures(
+        'in_context_analysis', f'--root_dir={tmp_path}', '--dataset_config=key_to_door',
+        '--max_tasks=3', '--test_seeds=1', '--train_seeds=1', '--num_episodes=3')
     assert figures['env'] == 'key_to_door'
     assert figures['test_runs'] == figures['train_runs'] == 3
     for split in ('test', 'train'):
