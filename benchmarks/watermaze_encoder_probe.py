@@ -1,11 +1,13 @@
 """Can Watermaze's image encoder read the agent's pose from a frame? A probe, not AD.
 
-Trains `ImageObservationEncoder` (gin-sized: --channels, --input_pool, --blocks) and a linear head
+Trains an image encoder (--architecture: the Table 3 `conv` one or the `columns` reader; gin-sized
+by --channels, --input_pool, --blocks) and a linear head
 to regress (x, y, cos heading, sin heading) from frames of random poses, then reports the
 held-out mean squared error per target, normalising the BatchNorm layers with batch statistics
 ('train' mode) and with their moving averages ('inference', what evaluation uses), beside each
 target's variance (what predicting the mean scores).
-Usage: python -m benchmarks.watermaze_encoder_probe [--channels=16 --input_pool=2 --blocks=3]
+Usage: python -m benchmarks.watermaze_encoder_probe [--architecture=conv --channels=16
+  --input_pool=2 --blocks=3]
 Prints one JSON object on its last line.
 """
 
@@ -22,10 +24,12 @@ from ad_tf.envs import watermaze
 from ad_tf.model import encoders
 from benchmarks import figures as figures_lib
 
-flags.DEFINE_integer('channels', 16, 'ImageObservationEncoder.channels.')
-flags.DEFINE_integer('input_pool', 2, 'ImageObservationEncoder.input_pool.')
-flags.DEFINE_integer('blocks', 3, 'ImageObservationEncoder.num_blocks.')
-flags.DEFINE_float('batch_norm_decay', 0.999, 'ImageObservationEncoder.batch_norm_decay.')
+flags.DEFINE_enum('architecture', 'conv', sorted(encoders.IMAGE_ENCODERS),
+                  'image_encoder_architecture.architecture.')
+flags.DEFINE_integer('channels', 16, 'The encoder\'s channels.')
+flags.DEFINE_integer('input_pool', 2, 'The encoder\'s input_pool.')
+flags.DEFINE_integer('blocks', 3, 'The encoder\'s num_blocks.')
+flags.DEFINE_float('batch_norm_decay', 0.999, 'The conv encoder\'s batch_norm_decay.')
 flags.DEFINE_integer('steps', 600, 'Training steps of 64 frames.')
 FLAGS = flags.FLAGS
 TARGETS = ('x', 'y', 'cos_heading', 'sin_heading')
@@ -41,11 +45,15 @@ def poses_and_frames(rng: np.random.Generator, n: int):
 
 def main(argv):
   del argv
+  sizes = [('channels', FLAGS.channels), ('input_pool', FLAGS.input_pool),
+           ('num_blocks', FLAGS.blocks), ('hidden_units', 128)]
+  if FLAGS.architecture == 'conv':
+    sizes.append(('batch_norm_decay', FLAGS.batch_norm_decay))
   with gin.unlock_config():
-    for name, value in (('channels', FLAGS.channels), ('input_pool', FLAGS.input_pool),
-                        ('num_blocks', FLAGS.blocks), ('hidden_units', 128),
-                        ('batch_norm_decay', FLAGS.batch_norm_decay)):
-      gin.bind_parameter(f'ImageObservationEncoder.{name}', value)
+    gin.bind_parameter('image_encoder_architecture.architecture', FLAGS.architecture)
+    configurable = encoders.IMAGE_ENCODERS[FLAGS.architecture].__name__
+    for name, value in sizes:
+      gin.bind_parameter(f'{configurable}.{name}', value)
   encoder = encoders.observation_encoder(ad_tf.envs.get_spec('watermaze').observation, 64)
   head = tf.keras.layers.Dense(len(TARGETS))
   optimizer = tf.keras.optimizers.Adam(1e-3)
@@ -63,9 +71,8 @@ def main(argv):
   start = time.perf_counter()
   for _ in range(FLAGS.steps):
     step(*poses_and_frames(rng, 64))
-  figures = {'channels': FLAGS.channels, 'input_pool': FLAGS.input_pool, 'blocks': FLAGS.blocks,
-             'batch_norm_decay': FLAGS.batch_norm_decay, 'steps': FLAGS.steps,
-             'train_seconds': round(time.perf_counter() - start, 1)}
+  figures = {'architecture': FLAGS.architecture, **{name: value for name, value in sizes},
+             'steps': FLAGS.steps, 'train_seconds': round(time.perf_counter() - start, 1)}
   for mode, training in (('train_mode', True), ('inference', False)):
     errors = tf.reduce_mean((head(encoder(test_frames, training=training)) - test_targets) ** 2,
                             axis=0).numpy()

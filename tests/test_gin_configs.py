@@ -48,3 +48,5 @@ def test_watermaze_image_encoder_is_table_3():
   query = lambda name: gin.query_parameter(f'ImageObservationEncoder.{name}')
   assert [query(n) for n in ('channels', 'kernel', 'stride', 'num_blocks', 'hidden_units',
                              'dropout')] == [128, 5, 2, 3, 256, 0.2]
+  assert gin.query_parameter('image_encoder_architecture.architecture') == 'conv'
+  assert gin.query_parameter('train.state_regression_weight') == 0.0

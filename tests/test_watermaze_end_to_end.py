@@ -17,6 +17,8 @@ from ad_tf.data import history_windows
 from ad_tf.envs import watermaze
 from tests.tiny_runs import REPO
 from tests.tiny_runs import benchmark_figures
+from tests.tiny_runs import experiment_root
+from tests.tiny_runs import run_binary
 
 TINY = os.path.join(REPO, 'gin', 'watermaze_tiny.gin')
 
@@ -66,6 +68,24 @@ def test_training_windows_are_decoded_slices_of_the_histories(pipeline_root,
     for window in inputs['observation']:
       assert any(np.array_equal(window, frames[start:start + 60])
                  for frames in histories.values() for start in range(len(frames) - 59))
+
+
+def test_ad_reads_columns_and_regresses_the_pose_and_resumes_with_its_head(pipeline_root,
+                                                                           tmp_path):
+  record = experiment.read_model_record(pipeline_root, 'watermaze')
+  assert record.model['observation_encoder']['architecture'] == 'columns'
+  root = experiment_root(pipeline_root, tmp_path)
+  for steps in (2, 4):  # The second run resumes from the first one's checkpoint.
+    result = run_binary('train', root, f'train.num_steps={steps}', gin_file=TINY)
+    assert result.returncode == 0, result.stderr[-3000:]
+  directory = experiment.train_dir(root, 'watermaze')
+  with open(os.path.join(directory, experiment.METRICS_FILE)) as f:
+    metrics = [json.loads(line) for line in f]
+  assert [m['step'] for m in metrics] == [1, 2, 3, 4]
+  assert all(m['state_regression_loss'] > 0 for m in metrics)
+  checkpoint = tf.train.load_checkpoint(experiment.checkpoint_dir(root, 'watermaze'))
+  assert any(name.startswith('state_regression_head/')
+             for name in checkpoint.get_variable_to_shape_map())
 
 
 def test_every_method_is_evaluated_on_held_out_platforms(pipeline_root):

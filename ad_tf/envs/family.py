@@ -5,6 +5,7 @@ import abc
 from typing import Dict, List, Optional
 
 import numpy as np
+import tensorflow as tf
 from tf_agents.environments import py_environment
 
 from ad_tf.envs import batched_environment
@@ -52,6 +53,15 @@ class EnvironmentFamily(specs.DeclaresSpec, abc.ABC):
     if self.spec.agent_state is None:
       return recorded
     raise NotImplementedError(f'{self.name} declares an agent state but cannot draw it.')
+
+  def observed_agent_states(self, num: int, seed: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """{'agent_state': [num, *agent_state.shape], 'observation': [num, *observation.shape]}:
+    `num` privileged states spread over where an agent can be and the observations they draw,
+    in TF ops from a stateless `seed` [2] (for a training loss that reads the state back from
+    the observation). Only families with an agent state they can draw have them."""
+    del num, seed
+    raise NotImplementedError(f'{self.name} has no agent state it draws as observations '
+                              '(only families with `EnvSpec.agent_state` do, e.g. watermaze).')
 
   @abc.abstractmethod
   def py_environment(self, task: Task, seed: int) -> py_environment.PyEnvironment:

@@ -297,6 +297,19 @@ class WatermazeFamily(family.EnvironmentFamily):
     frames = np.concatenate(frames) if frames else np.zeros([0, HEIGHT, WIDTH, CHANNELS], np.uint8)
     return frames.reshape(*np.shape(recorded)[:-1], HEIGHT, WIDTH, CHANNELS)
 
+  def observed_agent_states(self, num, seed):
+    """Poses uniform over the disc the agent's centre can reach, at the headings it can face
+    (multiples of the 30-degree turn from the start's east), and their frames."""
+    position_seed, heading_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    radius_angle = tf.random.stateless_uniform([2, num], position_seed, dtype=tf.float64)
+    radius = tf.sqrt(radius_angle[0]) * (ARENA_RADIUS - AGENT_RADIUS)
+    angle = (2 * radius_angle[1] - 1) * np.pi
+    headings = int(round(2 * np.pi / TURN))
+    heading = tf.cast(tf.random.stateless_uniform([num], heading_seed, 0, headings, tf.int32),
+                      tf.float64) * TURN
+    poses = tf.stack([radius * tf.cos(angle), radius * tf.sin(angle), heading], axis=-1)
+    return {'agent_state': poses, 'observation': _render_batch(poses)}
+
   def py_environment(self, task, seed):
     del seed  # Deterministic given the task.
     return WatermazeEnvironment(task['platform'])

@@ -61,6 +61,10 @@ class StepEmbedding(tf.keras.layers.Layer):
     """The observation encoder's sizes ({} for encoders that have none), as a plain dict."""
     return encoders.encoder_hyperparameters(self._observation)
 
+  def observation_embedding(self, observation: tf.Tensor, training=None) -> tf.Tensor:
+    """The observation's part of a token alone: [..., *obs_shape] -> [..., D]."""
+    return self._observation(observation, training=training)
+
   def call(self, inputs: Dict[str, tf.Tensor]) -> tf.Tensor:
     return (self._observation(inputs['observation']) + self._time(inputs['time'])
             + self._prev_action(inputs['prev_action'])

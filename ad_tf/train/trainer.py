@@ -22,6 +22,7 @@ import ad_tf.envs
 from ad_tf import experiment
 from ad_tf.data import history_windows
 from ad_tf.model import loading
+from ad_tf.train import state_regression as state_regression_lib
 from ad_tf.train import strategy as strategy_lib
 
 
@@ -54,6 +55,8 @@ def train(
     label_smoothing: float = 0.0,
     search_label_smoothing: float = 0.0,
     imitation_target: str = 'action',
+    state_regression_weight: float = 0.0,
+    state_regression_batch: int = 64,
     # Execution
     log_every: int = 100,
     checkpoint_every: int = 1_000) -> str:
@@ -68,6 +71,11 @@ def train(
   whose context holds no reward yet (the source is still searching, as far as the model can
   tell), so the distilled search is more spread out while the exploitation of a reward in view is
   imitated as it was.
+
+  `state_regression_weight` > 0 adds that times an auxiliary loss: a linear head on the
+  observation embedding regresses the source agent's privileged state from
+  `state_regression_batch` observations per replica and step that the family draws of states
+  spread over the environment (`state_regression`; families with an agent state only).
   """
   strategy = strategy or tf.distribute.get_strategy()
   if imitation_target not in IMITATION_TARGETS:
@@ -75,6 +83,8 @@ def train(
                         f'{IMITATION_TARGETS}.')
   if not 0.0 <= search_label_smoothing < 1.0:
     raise TrainingError(f'train.search_label_smoothing={search_label_smoothing} must be in [0, 1).')
+  if state_regression_weight < 0:
+    raise TrainingError(f'train.state_regression_weight={state_regression_weight} must be >= 0.')
   data_dir = experiment.tfds_dir(root_dir)
   builder = history_windows.load_builder(data_dir, dataset_config)
   dataset_env, _, _ = history_windows.history_shape(builder)
@@ -82,9 +92,12 @@ def train(
     raise TrainingError(f'ad_histories/{dataset_config} holds {dataset_env!r} data but the model '
                         f'is configured for {env_name!r} (train.env_name); use a gin file for '
                         f'{dataset_env} or another dataset.')
-  if batch_size % strategy.num_replicas_in_sync:
-    raise TrainingError(f'train.batch_size={batch_size} does not split across '
-                        f'{strategy.num_replicas_in_sync} replicas.')
+  for name, size in (('batch_size', batch_size),
+                     ('state_regression_batch', state_regression_batch if state_regression_weight
+                      else 0)):
+    if size % strategy.num_replicas_in_sync:
+      raise TrainingError(f'train.{name}={size} does not split across '
+                          f'{strategy.num_replicas_in_sync} replicas.')
   directory = experiment.train_dir(root_dir, dataset_config)
   with strategy.scope():
     model = loading.configured_model(ad_tf.envs.get_spec(env_name))
@@ -93,12 +106,19 @@ def train(
                           f'{model.max_length} positions '
                           '(AlgorithmDistillationTransformer.max_length).')
     loading.build_seeded(model, seed, context_length)
+    state_regression = None
+    if state_regression_weight:
+      try:
+        state_regression = state_regression_lib.StateRegression(
+            ad_tf.envs.get_family(env_name), model, state_regression_batch)
+      except ValueError as error:
+        raise TrainingError(str(error)) from None
     schedule = tf.keras.optimizers.schedules.CosineDecay(
         initial_learning_rate, decay_steps=max(num_steps - warmup_steps, 1),
         warmup_target=peak_learning_rate, warmup_steps=warmup_steps)
     optimizer = tf.keras.optimizers.Adam(schedule, beta_1=adam_beta_1, beta_2=adam_beta_2,
                                          global_clipnorm=clip_norm)
-    optimizer.build(model.trainable_variables)
+    optimizer.build(trained_variables(model, state_regression))
     step = tf.Variable(0, dtype=tf.int64, name='step')
 
   # Every worker reads the same global batches through a plain (checkpointable) iterator and
@@ -126,7 +146,9 @@ def train(
                     os.path.join(directory,
                                  f'worker_{strategy_lib.task_index(strategy)}_checkpoints'))
   checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
-                                   iterator=iterator)
+                                   iterator=iterator,
+                                   **({'state_regression_head': state_regression.head}
+                                      if state_regression else {}))
   manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=3)
   if manager.latest_checkpoint:
     checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
@@ -137,7 +159,8 @@ def train(
         model=dict(model.hyperparameters), seed=seed, gin_config=gin.config_str()))
   tokens_per_batch = batch_size * context_length
   train_step = make_train_step(model, optimizer, strategy, step, label_smoothing,
-                               tokens_per_batch, imitation_target, search_label_smoothing)
+                               tokens_per_batch, imitation_target, search_label_smoothing,
+                               state_regression, state_regression_weight)
 
   writer = tf.summary.create_file_writer(
       os.path.join(directory, experiment.TENSORBOARD_DIR) if chief else
@@ -147,7 +170,7 @@ def train(
   start_step, start_time = int(step.numpy()), time.time()
   window_start, window_step = time.time(), int(step.numpy())
   while int(step.numpy()) < num_steps:
-    loss, accuracy = train_step(next_distributed_batch())
+    loss, accuracy, state_loss = train_step(next_distributed_batch())
     current = int(step.numpy())
     if current % log_every == 0 or current == num_steps:
       now = time.time()
@@ -156,12 +179,16 @@ def train(
       learning_rate = float(schedule(current - 1))
       record = {'step': current, 'loss': float(loss), 'accuracy': float(accuracy),
                 'learning_rate': learning_rate, 'tokens_per_s': tokens_per_s}
+      if state_regression:
+        record['state_regression_loss'] = float(state_loss)
       logging.info('step %d/%d | loss %.4f | action accuracy %.3f | lr %.2e | %.0f tokens/s | '
-                   'ETA %.0f s', current, num_steps, record['loss'], record['accuracy'],
-                   learning_rate, tokens_per_s, eta)
+                   'ETA %.0f s%s', current, num_steps, record['loss'], record['accuracy'],
+                   learning_rate, tokens_per_s, eta,
+                   f' | state regression {float(state_loss):.4f}' if state_regression else '')
       with writer.as_default(step=current):
-        for name in ('loss', 'accuracy', 'learning_rate', 'tokens_per_s'):
-          tf.summary.scalar(name, record[name])
+        for name, value in record.items():
+          if name != 'step':
+            tf.summary.scalar(name, value)
       with open(metrics_path, 'a') as f:
         f.write(json.dumps(record) + '\n')
       window_start, window_step = now, current
@@ -174,8 +201,14 @@ def train(
 def make_train_step(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimizer,
                     strategy: tf.distribute.Strategy, step: tf.Variable, label_smoothing: float,
                     tokens_per_batch: int, imitation_target: str = 'action',
-                    search_label_smoothing: float = 0.0) -> Callable:
-  """A compiled step: distributed batch -> (global mean imitation loss, action accuracy)."""
+                    search_label_smoothing: float = 0.0,
+                    state_regression: Optional[state_regression_lib.StateRegression] = None,
+                    state_regression_weight: float = 0.0) -> Callable:
+  """A compiled step: distributed batch -> (global mean imitation loss, action accuracy, mean
+  state-regression loss, 0 without one); the update follows the imitation loss plus
+  `state_regression_weight` times the state regression's."""
+  variables = trained_variables(model, state_regression)
+  replicas = strategy.num_replicas_in_sync
   cross_entropy = tf.keras.losses.CategoricalCrossentropy(
       from_logits=True, label_smoothing=label_smoothing,
       reduction=tf.keras.losses.Reduction.NONE)
@@ -190,20 +223,32 @@ def make_train_step(model: tf.keras.Model, optimizer: tf.keras.optimizers.Optimi
       logits = model(inputs, training=True)
       per_token = cross_entropy(labels, logits)
       loss = tf.reduce_sum(per_token) / tokens_per_batch
-    gradients = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+      state_loss = tf.constant(0.0)
+      if state_regression is not None:
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        state_loss = state_regression.loss(step, replica, replicas)
+      total = loss + state_regression_weight * state_loss
+    gradients = tape.gradient(total, variables)
+    optimizer.apply_gradients(zip(gradients, variables))
     correct = tf.reduce_sum(tf.cast(tf.equal(
         tf.argmax(logits, -1, output_type=tf.int32), actions), tf.float32))
-    return loss, correct / tokens_per_batch
+    return loss, correct / tokens_per_batch, state_loss
 
   @tf.function
   def train_step(batch):
-    loss, accuracy = strategy.run(replica_step, args=batch)
+    results = strategy.run(replica_step, args=batch)
     step.assign_add(1)
-    return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
-            strategy.reduce(tf.distribute.ReduceOp.SUM, accuracy, axis=None))
+    return tuple(strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                 for value in results)
 
   return train_step
+
+
+def trained_variables(model: tf.keras.Model,
+                      state_regression: Optional[state_regression_lib.StateRegression] = None):
+  """What the optimizer updates: the model's variables and any auxiliary head's."""
+  return model.trainable_variables + (state_regression.trainable_variables
+                                      if state_regression else [])
 
 
 def smooth_before_first_reward(labels: tf.Tensor, prev_reward: tf.Tensor,

@@ -70,7 +70,7 @@ def test_a_watermaze_model_rebuilds_from_its_record_with_no_gin_binding():
   model = loading.build_seeded(make_model('watermaze', max_length=6), seed=3, length=6)
   record = json.loads(json.dumps(model.hyperparameters))  # As the record file holds it.
   assert record['observation_encoder'] == {
-      'channels': 4, 'kernel': 5, 'stride': 2, 'num_blocks': 2, 'hidden_units': 8,
+      'architecture': 'conv', 'channels': 4, 'kernel': 5, 'stride': 2, 'num_blocks': 2, 'hidden_units': 8,
       'dropout': 0.2, 'input_pool': 4, 'batch_norm_decay': 0.999}
   gin.clear_config()
   rebuilt = loading.build_from_hyperparameters(spec, record, seed=3, length=6)
@@ -86,6 +86,54 @@ def test_a_watermaze_model_rebuilds_from_its_record_with_no_gin_binding():
   with pytest.raises(ValueError, match='has no hyperparameters'):
     encoders.observation_encoder(spec=ad_tf.envs.get_spec('darkroom').observation,
                                  embedding_dim=8, hyperparameters={'channels': 4})
+
+
+def _frames(seed, shape):
+  return tf.constant(np.random.default_rng(seed).integers(0, 256, shape), tf.uint8)
+
+
+def test_the_column_encoder_is_chosen_by_gin_and_rebuilt_from_its_record():
+  with gin.unlock_config():
+    gin.bind_parameter('image_encoder_architecture.architecture', 'columns')
+    gin.bind_parameter('ColumnObservationEncoder.channels', 8)
+  spec = ad_tf.envs.get_spec('watermaze')
+  model = loading.build_seeded(make_model('watermaze', max_length=6), seed=4, length=6)
+  record = json.loads(json.dumps(model.hyperparameters))
+  assert record['observation_encoder'] == {
+      'architecture': 'columns', 'channels': 8, 'num_blocks': 2, 'kernel': 5,
+      'hidden_units': 128, 'input_pool': 2}
+  gin.clear_config()  # The record alone says which encoder, and its sizes.
+  rebuilt = loading.build_from_hyperparameters(spec, record, seed=4, length=6)
+  assert isinstance(rebuilt.step_embedding._observation, encoders.ColumnObservationEncoder)  # pylint: disable=protected-access
+  inputs = {'observation': _frames(5, (1, 6, 72, 96, 3)),
+            'time': tf.range(6)[None], 'prev_action': tf.zeros([1, 6], tf.int32),
+            'prev_reward': tf.zeros([1, 6])}
+  np.testing.assert_array_equal(rebuilt(inputs).numpy(), model(inputs).numpy())
+
+
+def test_the_column_encoder_reads_columns_and_acts_the_same_in_training():
+  encoder = encoders.ColumnObservationEncoder(16, channels=8, input_pool=1)
+  frames = _frames(6, (3, 72, 96, 3))
+  np.testing.assert_array_equal(encoder(frames, training=True).numpy(),
+                                encoder(frames, training=False).numpy())
+  # Each column is read whole by one dense layer: its input is a column's 72 rows x 3 colours.
+  assert encoder._column.kernel.shape == (72 * 3, 8)  # pylint: disable=protected-access
+  # Changing one pixel changes the embedding (nothing of a column is pooled away).
+  changed = frames.numpy()
+  changed[:, 5, 7] = 255 - changed[:, 5, 7]
+  assert not np.allclose(encoder(tf.constant(changed)).numpy(), encoder(frames).numpy())
+
+
+def test_an_old_record_without_an_architecture_is_the_table_3_encoder_and_typos_fail():
+  spec = ad_tf.envs.get_spec('watermaze').observation
+  old = encoders.observation_encoder(spec, 8, {'channels': 4, 'hidden_units': 8})
+  assert isinstance(old, encoders.ImageObservationEncoder)
+  with pytest.raises(ValueError, match="'column'.*model record.*known: \\['columns', 'conv'\\]"):
+    encoders.observation_encoder(spec, 8, {'architecture': 'column'})
+  with gin.unlock_config():
+    gin.bind_parameter('image_encoder_architecture.architecture', 'resnet')
+  with pytest.raises(ValueError, match='image_encoder_architecture.architecture'):
+    encoders.observation_encoder(spec, 8)
 
 
 def test_pose_features_and_cells():

@@ -155,6 +155,8 @@ def test_ed_is_the_same_binary_on_the_expert_dataset(tiny_dataset_root, tmp_path
     (['train.context_length=60'], 'longer than the model\'s 40 positions'),
     (['train.dataset_config="key_to_door"'], 'No complete ad_histories/key_to_door dataset'),
     (['train.imitation_target="policies"'], "train.imitation_target='policies' is not one of"),
+    (['train.state_regression_weight=1.0'], 'darkroom has no privileged agent state'),
+    (['train.state_regression_weight=-1.0'], 'train.state_regression_weight=-1.0 must be >= 0'),
 ])
 def test_bad_input_is_one_clear_error_before_training(tiny_dataset_root, tmp_path, bindings,
                                                       message):
