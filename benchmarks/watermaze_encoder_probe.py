@@ -6,8 +6,11 @@ to regress (x, y, cos heading, sin heading) from frames of random poses, then re
 held-out mean squared error per target, normalising the BatchNorm layers with batch statistics
 ('train' mode) and with their moving averages ('inference', what evaluation uses), beside each
 target's variance (what predicting the mean scores).
+With --root_dir, it trains nothing: it reads the pose linearly from the observation embedding of
+the AD model trained under that root (does AD's encoder, trained on actions, hold the pose?).
 Usage: python -m benchmarks.watermaze_encoder_probe [--architecture=conv --channels=16
   --input_pool=2 --blocks=3]
+  or: python -m benchmarks.watermaze_encoder_probe --root_dir=R [--dataset_config=watermaze]
 Prints one JSON object on its last line.
 """
 
@@ -22,6 +25,7 @@ import tensorflow as tf
 import ad_tf.envs
 from ad_tf.envs import watermaze
 from ad_tf.model import encoders
+from ad_tf.model import loading
 from benchmarks import figures as figures_lib
 
 flags.DEFINE_enum('architecture', 'conv', sorted(encoders.IMAGE_ENCODERS),
@@ -31,6 +35,9 @@ flags.DEFINE_integer('input_pool', 2, 'The encoder\'s input_pool.')
 flags.DEFINE_integer('blocks', 3, 'The encoder\'s num_blocks.')
 flags.DEFINE_float('batch_norm_decay', 0.999, 'The conv encoder\'s batch_norm_decay.')
 flags.DEFINE_integer('steps', 600, 'Training steps of 64 frames.')
+flags.DEFINE_string('root_dir', None, 'Instead of training a probe, read the pose linearly from '
+                    'the observation embedding of the AD model trained under this root.')
+flags.DEFINE_string('dataset_config', 'watermaze', 'With --root_dir: which trained model.')
 FLAGS = flags.FLAGS
 TARGETS = ('x', 'y', 'cos_heading', 'sin_heading')
 
@@ -43,8 +50,39 @@ def poses_and_frames(rng: np.random.Generator, n: int):
   return watermaze.render_tf(x, y, heading), tf.constant(targets)
 
 
+def trained_model_readout(root_dir: str, dataset_config: str) -> dict:
+  """How much of the pose a trained AD model's observation embedding holds linearly: least
+  squares from the frozen embedding (inference mode) of 4,096 frames of random poses to the
+  targets, scored on 1,024 others (R^2 and the root mean squared error per target)."""
+  restored = loading.restore(root_dir, dataset_config)
+  if restored is None:
+    raise app.UsageError(f'No trained {dataset_config!r} model under {root_dir}/train.')
+  model, record, _ = restored
+  rng = np.random.default_rng(0)
+
+  def embedded(n):
+    frames, targets = poses_and_frames(rng, n)
+    return (np.concatenate([model.step_embedding.observation_embedding(
+        frames[i:i + 256], training=False).numpy() for i in range(0, n, 256)]), targets.numpy())
+
+  with_bias = lambda x: np.concatenate([x, np.ones([len(x), 1])], axis=1)
+  train_x, train_y = embedded(4096)
+  test_x, test_y = embedded(1024)
+  weights = np.linalg.lstsq(with_bias(train_x), train_y, rcond=None)[0]
+  errors = ((with_bias(test_x) @ weights - test_y) ** 2).mean(axis=0)
+  figures = {'root_dir': root_dir, 'dataset_config': dataset_config,
+             'observation_encoder': record.model.get('observation_encoder')}
+  for target, error, variance in zip(TARGETS, errors, test_y.var(axis=0)):
+    figures[f'linear_r2_{target}'] = round(float(1 - error / variance), 3)
+    figures[f'linear_rmse_{target}'] = round(float(np.sqrt(error)), 4)
+  return figures
+
+
 def main(argv):
   del argv
+  if FLAGS.root_dir:
+    figures_lib.report(trained_model_readout(FLAGS.root_dir, FLAGS.dataset_config))
+    return
   sizes = [('channels', FLAGS.channels), ('input_pool', FLAGS.input_pool),
            ('num_blocks', FLAGS.blocks), ('hidden_units', 128)]
   if FLAGS.architecture == 'conv':

@@ -88,6 +88,13 @@ def test_ad_reads_columns_and_regresses_the_pose_and_resumes_with_its_head(pipel
              for name in checkpoint.get_variable_to_shape_map())
 
 
+def test_the_encoder_probe_reads_the_pose_from_a_trained_models_embedding(pipeline_root):
+  figures = benchmark_figures('watermaze_encoder_probe', f'--root_dir={pipeline_root}')
+  assert figures['observation_encoder']['architecture'] == 'columns'
+  for target in ('x', 'y', 'cos_heading', 'sin_heading'):
+    assert figures[f'linear_r2_{target}'] <= 1.0 and figures[f'linear_rmse_{target}'] >= 0.0
+
+
 def test_every_method_is_evaluated_on_held_out_platforms(pipeline_root):
   with open(experiment.results_path(pipeline_root)) as f:
     results = json.load(f)['splits']['test']
