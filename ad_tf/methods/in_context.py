@@ -50,10 +50,9 @@ def _context_buffers(env_spec, batch: int, context_length: int) -> Dict[str, tf.
           for key, spec in step_tokens.step_input_specs(env_spec).items()}
 
 
-def _batch_major(buffers: Dict[str, tf.TensorArray]) -> Dict[str, tf.Tensor]:
-  """The buffers as step inputs [B, T, ...]."""
-  stacked = {k: v.stack() for k, v in buffers.items()}
-  return {k: tf.transpose(v, [1, 0] + list(range(2, v.shape.rank))) for k, v in stacked.items()}
+def _batch_major(time_major: tf.Tensor) -> tf.Tensor:
+  """[T, B, ...] -> [B, T, ...]."""
+  return tf.transpose(time_major, [1, 0] + list(range(2, time_major.shape.rank)))
 
 
 def rollout(model: tf.keras.Model, env: batched_environment.BatchedEnvironment,
@@ -113,8 +112,7 @@ def _rollout_graph(model, decoder, env, tasks, env_seeds, num_episodes, context_
     buffers = {k: tf.TensorArray(v.dtype, size=context_length, element_shape=v.shape[1:])
                   .unstack(v) for k, v in rolled.items()}
     if kept and not full_recompute:  # With nothing kept, decoding starts afresh at position 0.
-      decoder.prefill({k: tf.transpose(v[:kept], [1, 0] + list(range(2, v.shape.rank)))
-                       for k, v in rolled.items()})
+      decoder.prefill({k: _batch_major(v[:kept]) for k, v in rolled.items()})
     return buffers
 
   for step in tf.range(total_steps):
@@ -126,7 +124,8 @@ def _rollout_graph(model, decoder, env, tasks, env_seeds, num_episodes, context_
     buffers = {k: buffers[k].write(position, tf.cast(token[k], buffers[k].dtype))
                for k in step_tokens.STEP_INPUT_KEYS}
     if full_recompute:
-      logits = tf.gather(model(_batch_major(buffers), training=False), position, axis=1)
+      inputs = {k: _batch_major(v.stack()) for k, v in buffers.items()}
+      logits = tf.gather(model(inputs, training=False), position, axis=1)
     else:
       logits = decoder.step(token, position, weights)
     if greedy:
