@@ -45,15 +45,23 @@ def test_a_family_without_an_agent_state_has_none_to_regress():
     state_regression.StateRegression(darkroom, model, 4)
 
 
+def _column_model_and_regression(width, channels, hidden_units, batch_size):
+  """A one-layer Watermaze model of embedding and feed-forward size `width` with a column
+  encoder, built from seed 0, and its state regression on `batch_size` drawn poses."""
+  family = ad_tf.envs.get_family('watermaze')
+  model = transformer.AlgorithmDistillationTransformer(
+      family.spec, max_length=4, embedding_dim=width, num_layers=1, num_heads=2,
+      feedforward_dim=width, observation_encoder={
+          'architecture': 'columns', 'channels': channels, 'hidden_units': hidden_units})
+  loading.build_seeded(model, seed=0, length=4)
+  return model, state_regression.StateRegression(family, model, batch_size=batch_size)
+
+
 def test_the_state_loss_alone_teaches_the_column_encoder_to_read_the_pose():
   """Trained on the regression only, the embedding comes to hold the pose: the loss on fresh
   draws falls by over a quarter in 150 steps (the one-hot cells are most of it and slow)."""
-  family = ad_tf.envs.get_family('watermaze')
-  model = transformer.AlgorithmDistillationTransformer(
-      family.spec, max_length=4, embedding_dim=32, num_layers=1, num_heads=2, feedforward_dim=32,
-      observation_encoder={'architecture': 'columns', 'channels': 16, 'hidden_units': 64})
-  loading.build_seeded(model, seed=0, length=4)
-  regression = state_regression.StateRegression(family, model, batch_size=32)
+  model, regression = _column_model_and_regression(width=32, channels=16, hidden_units=64,
+                                                   batch_size=32)
   variables = [v for v in model.trainable_variables if 'observation_encoder' in v.name]
   assert variables
   variables += regression.trainable_variables
@@ -77,12 +85,8 @@ def test_the_state_loss_alone_teaches_the_column_encoder_to_read_the_pose():
 def test_replicas_share_one_draw_so_their_parts_sum_to_the_whole_loss():
   """Each replica takes its slice of the step's draw: any number of replicas computes the same
   loss (and so the same update), and a resumed run draws what the uninterrupted one did."""
-  family = ad_tf.envs.get_family('watermaze')
-  model = transformer.AlgorithmDistillationTransformer(
-      family.spec, max_length=4, embedding_dim=16, num_layers=1, num_heads=2, feedforward_dim=16,
-      observation_encoder={'architecture': 'columns', 'channels': 4, 'hidden_units': 8})
-  loading.build_seeded(model, seed=0, length=4)
-  regression = state_regression.StateRegression(family, model, batch_size=8)
+  _, regression = _column_model_and_regression(width=16, channels=4, hidden_units=8,
+                                               batch_size=8)
   step = tf.constant(5, tf.int64)
   whole = float(regression.loss(step))
   parts = [float(regression.loss(step, replica, 2)) for replica in range(2)]
