@@ -27,6 +27,10 @@ class EnvironmentFamily(specs.DeclaresSpec, abc.ABC):
   #: Per-episode events read off the episode return: name -> the return that means it happened
   #: (Key-to-Door: 'key found' at 1, 'door opened' at 2). Evaluation reports the rate of each.
   milestones: Dict[str, float] = {}
+  #: Bumped when the family's dynamics change, so a dataset generated under the old ones is
+  #: refused (it is recorded with the dataset's generation settings) instead of silently trained
+  #: on. None: the first dynamics, recorded as nothing (datasets made before revisions existed).
+  revision: Optional[int] = None
 
   @abc.abstractmethod
   def validate_task(self, task: Task) -> Task:

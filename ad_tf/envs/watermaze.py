@@ -2,8 +2,15 @@
 
 A circular arena of radius 1 seen first person: RGB frames of 72x96x3 (uint8), 8 actions
 (`ACTIONS`), 50-step episodes that start at the centre facing east (+x). A hidden platform, a
-disc of radius `PLATFORM_RADIUS` somewhere in the arena, is the task: every step that ends on it
-pays 1 (as Dark Room's goal does), so the agent should find it and stay. The walls carry the
+disc of radius `PLATFORM_RADIUS` somewhere in the arena, is the task. As in DMLab, the platform
+holds an agent that reaches it: DMLab's level (game_scripts/factories/rooms/
+navigate_watermaze_factory.lua, `playerMover`) sets the agent's position to the platform's and
+cancels its velocity. Here a step that ends on the platform puts the agent at its centre, and
+since a move (`STEP`) is shorter than the platform's radius, every later move ends on it again:
+the agent stays there, free to turn, for the rest of the episode. Every step that ends on the
+platform pays 1 (as Dark Room's goal does), so the return counts the steps after the platform
+was found. (DMLab pays 5 such rewards and then restarts the map in a 120-second episode; the
+paper's 50-step episodes that reset at the centre leave no room for that.) The walls carry the
 landmarks: 8 sectors of distinct colours, each with darker vertical stripes, so the agent can
 tell where it is and which way it faces.
 
@@ -178,6 +185,20 @@ def on_platform(x, y, platform) -> bool:
   return (x - platform[0]) ** 2 + (y - platform[1]) ** 2 <= PLATFORM_RADIUS ** 2
 
 
+def held_np(x, y, platform):
+  """(x, y, whether on the platform) after a move: the platform holds an agent that reached it
+  at its centre (the module's docstring)."""
+  if on_platform(x, y, platform):
+    return float(platform[0]), float(platform[1]), True
+  return x, y, False
+
+
+def held_tf(x, y, platform):
+  """`held_np` for [B] positions and platforms [B, 2] (float64)."""
+  on = (x - platform[:, 0]) ** 2 + (y - platform[:, 1]) ** 2 <= PLATFORM_RADIUS ** 2
+  return tf.where(on, platform[:, 0], x), tf.where(on, platform[:, 1], y), on
+
+
 class WatermazeEnvironment(family.SpecPyEnvironment):
   """One Watermaze task (a platform centre) as a tf_agents PyEnvironment."""
 
@@ -198,8 +219,9 @@ class WatermazeEnvironment(family.SpecPyEnvironment):
 
   def _step(self, action):
     action = family.check_action('watermaze', action, NUM_ACTIONS, ACTIONS_HELP)
-    self._x, self._y, self._heading = move_np(self._x, self._y, self._heading, action)
-    reward = np.float32(on_platform(self._x, self._y, self._platform))
+    x, y, self._heading = move_np(self._x, self._y, self._heading, action)
+    self._x, self._y, on = held_np(x, y, self._platform)
+    reward = np.float32(on)
     self._t += 1
     if self._t >= EPISODE_LENGTH:
       return ts.truncation(self._frame(), reward)
@@ -221,11 +243,9 @@ class BatchedWatermaze(batched_environment.BatchedEnvironment):
     return state
 
   def _transition(self, state, action):
-    state['x'], state['y'], state['heading'] = move_tf(state['x'], state['y'],
-                                                       state['heading'], action)
-    distance2 = ((state['x'] - state['platform'][:, 0]) ** 2
-                 + (state['y'] - state['platform'][:, 1]) ** 2)
-    return state, tf.cast(distance2 <= PLATFORM_RADIUS ** 2, tf.float32)
+    x, y, state['heading'] = move_tf(state['x'], state['y'], state['heading'], action)
+    state['x'], state['y'], on = held_tf(x, y, state['platform'])
+    return state, tf.cast(on, tf.float32)
 
   def observe(self, state):
     return render_tf(state['x'], state['y'], state['heading'])
@@ -259,6 +279,8 @@ class WatermazeFamily(family.EnvironmentFamily):
   """Watermaze tasks (a continuous platform centre) and both implementations."""
 
   episode_description = 'one 50-step episode of first-person frames in the circular arena'
+  #: 2: the platform holds the agent that reaches it (DMLab's); 1 let it walk off.
+  revision = 2
 
   def __init__(self):
     self.spec = env_spec()

@@ -124,6 +124,9 @@ class GenerationPlan:
         'expert_episodes': expert_episodes if expert else None, 'source': self.source.name,
         'source_hyperparameters': self.source.hyperparameters,
     }
+    revision = ad_tf.envs.get_family(env_name).revision
+    if revision is not None:
+      generation['env_revision'] = revision
     self.generations = [generation]
     if with_expert and not expert:  # Exactly what a separate `expert=True` run would write.
       self.generations.append({

@@ -45,15 +45,39 @@ def test_a_nearer_wall_is_taller_and_brighter():
   np.testing.assert_array_equal(near[36, 47], shaded(watermaze.SECTOR_COLOURS[4], 0.2))
 
 
-def walk(env, actions):
-  env.reset()
+def walk(env, actions, reset=True):
+  if reset:
+    env.reset()
   return [float(env.step(np.int32(a)).reward) for a in actions]
 
 
-def test_walking_onto_the_platform_pays_and_staying_keeps_paying():
-  env = ad_tf.envs.load('watermaze', {'platform': [0.4, 0.0]})
-  # x = 0.1, 0.2 are off the platform (radius 0.15), 0.3 on it; backward-forward stays near.
-  assert walk(env, [FORWARD, FORWARD, FORWARD, BACKWARD, FORWARD]) == [0, 0, 1, 0, 1]
+def test_walking_onto_the_platform_pays_and_the_platform_holds_the_agent_at_its_centre():
+  env = watermaze.WatermazeEnvironment([0.4, 0.0])
+  # x = 0.1, 0.2 are off the platform (radius 0.15); 0.3 is on it, and DMLab's platform then
+  # holds the agent at its centre.
+  assert walk(env, [FORWARD, FORWARD, FORWARD]) == [0, 0, 1]
+  assert env.pose() == (pytest.approx(0.4), 0.0, 0.0)
+  # Every move from the centre (0.1) ends on the platform (radius 0.15): held, and paid, again;
+  # turns still turn.
+  assert walk(env, [BACKWARD, FORWARD, 2, 3, 6, 7, ROTATE_LEFT], reset=False) == [1] * 7
+  x, y, heading = env.pose()
+  assert (x, y) == (pytest.approx(0.4), 0.0) and heading == pytest.approx(np.pi / 6)  # +30 -30 +30.
+
+
+def test_the_twins_hold_the_agent_alike():
+  task = {'platform': np.array([0.4, 0.0], np.float32)}
+  actions = [FORWARD, FORWARD, FORWARD, BACKWARD, ROTATE_LEFT, 2, FORWARD, 7]
+  env = ad_tf.envs.load_batched('watermaze')
+  state = env.initial_state(ad_tf.envs.stack_tasks('watermaze', [task]), tf.range(1))
+  state, _ = env.reset(state)
+  py_env = ad_tf.envs.load('watermaze', task, seed=0)
+  py_env.reset()
+  for action in actions:
+    state, frames, rewards = env.step(state, tf.constant([action], tf.int32))
+    step = py_env.step(np.int32(action))
+    np.testing.assert_array_equal(step.observation, frames.numpy()[0])
+    assert float(step.reward) == float(rewards.numpy()[0])
+  assert float(state['x'][0]) == float(np.float32(0.4)) and float(step.reward) == 1.0
 
 
 def test_the_wall_blocks():

@@ -1,6 +1,8 @@
 """`ad_tf.bin.generate` end to end: RLDS in TFDS, determinism, kill -9 and resume, shards, errors."""
 
+import functools
 import glob
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +14,10 @@ import pytest
 import tensorflow_datasets as tfds
 
 import ad_tf  # pylint: disable=unused-import  (registers ad_histories)
+import ad_tf.envs
 from ad_tf import experiment
+from ad_tf.generation import generate
+from ad_tf.sources import ppo
 from tests.tiny_runs import REPO
 from tests.tiny_runs import TINY_GIN as TINY
 
@@ -173,3 +178,24 @@ def test_existing_dataset_with_another_config_is_refused(reference, tmp_path):
   result = run_generate(reference[0], 'generate.seed=1')
   assert result.returncode != 0
   assert 'made with a different configuration (differs in: seed)' in result.stderr
+
+
+def test_a_dataset_made_under_older_dynamics_is_refused(tmp_path):
+  """Watermaze's platform now holds the agent (revision 2): a dataset claimed without that
+  revision was made under the old dynamics and is refused; families never revised record none."""
+  settings = dict(num_tasks=2, seed=0, subsample_every=1, expert=False, expert_episodes=1,
+                  with_expert=False,
+                  source_factory=functools.partial(ppo.PpoSource, num_actors=1, num_iterations=2))
+  plan = generate.GenerationPlan(str(tmp_path / 'wm'), env_name='watermaze', **settings)
+  path = os.path.join(plan.version_dir, 'generation.json')
+  with open(path) as f:
+    claim = json.load(f)
+  assert claim['env_revision'] == ad_tf.envs.get_family('watermaze').revision == 2
+  del claim['env_revision']
+  with open(path, 'w') as f:
+    json.dump(claim, f)
+  with pytest.raises(generate.GenerationError, match=r'differs in: env_revision'):
+    generate.GenerationPlan(str(tmp_path / 'wm'), env_name='watermaze', **settings)
+  darkroom = generate.GenerationPlan(str(tmp_path / 'dr'), env_name='darkroom', **settings)
+  with open(os.path.join(darkroom.version_dir, 'generation.json')) as f:
+    assert 'env_revision' not in json.load(f)
