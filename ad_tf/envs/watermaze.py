@@ -195,8 +195,9 @@ def held_np(x, y, platform):
 
 def held_tf(x, y, platform):
   """`held_np` for [B] positions and platforms [B, 2] (float64)."""
-  on = (x - platform[:, 0]) ** 2 + (y - platform[:, 1]) ** 2 <= PLATFORM_RADIUS ** 2
-  return tf.where(on, platform[:, 0], x), tf.where(on, platform[:, 1], y), on
+  centre_x, centre_y = platform[:, 0], platform[:, 1]
+  on = on_platform(x, y, (centre_x, centre_y))
+  return tf.where(on, centre_x, x), tf.where(on, centre_y, y), on
 
 
 class WatermazeEnvironment(family.SpecPyEnvironment):
